@@ -1,0 +1,140 @@
+// Package pipeline runs one batch of raw messages through Sluice, top to
+// bottom: decode (ingest), score (scoring), raise (alerts), write the alerts
+// to every sink, save the alert state, and hand the rejected messages to the
+// dead-letter writer. It returns nil only when all of that is durable, which
+// is when a source may commit the batch's offsets.
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sluice-aml/sluice/alerts"
+	"github.com/sluice-aml/sluice/ingest"
+	"github.com/sluice-aml/sluice/scoring"
+)
+
+// Raw is one message as it arrived.
+type Raw struct {
+	Value    []byte
+	Pos      ingest.Position
+	Produced time.Time // when the producer wrote it (Kafka timestamp), for end-to-end latency
+}
+
+// Reject is a message that goes to the dead-letter destination.
+type Reject struct {
+	Raw    *Raw
+	Reason string // ingest.Reason* constant
+	Err    error
+}
+
+// Sink receives alerts. Writing the same alert id and version twice must
+// leave one.
+type Sink interface {
+	Write(ctx context.Context, as []alerts.Alert) error
+}
+
+// Observer is told what happened to a batch (telemetry). Every method may be nil.
+type Observer struct {
+	Decoded    func(n int)
+	Rejected   func(reason string)
+	StoreTime  func(d time.Duration)
+	Alerted    func(a *alerts.Alert, produced time.Time)
+	BatchTotal func(n int, d time.Duration)
+}
+
+// Pipeline is the processing path. It is safe for concurrent use when the
+// scorer and sinks are.
+type Pipeline struct {
+	Decoder    ingest.Decoder
+	Scorer     *scoring.Scorer
+	Alerts     *alerts.Manager
+	Sinks      []Sink
+	DeadLetter func(ctx context.Context, rejects []Reject) error
+	Observe    Observer
+}
+
+// Process runs a batch. On error nothing after the failing step happened and
+// the caller retries the same batch: windows and alerts are idempotent.
+func (p *Pipeline) Process(ctx context.Context, batch []Raw) error {
+	start := time.Now()
+	items := make([]scoring.Item, 0, len(batch))
+	raws := make([]*Raw, 0, len(batch))
+	var rejects []Reject
+	for i := range batch {
+		r := &batch[i]
+		ev, err := p.Decoder.Decode(r.Value)
+		if err != nil {
+			rejects = append(rejects, Reject{Raw: r, Reason: reasonOf(err), Err: err})
+			continue
+		}
+		items = append(items, scoring.Item{Event: ev, Pos: r.Pos})
+		raws = append(raws, r)
+	}
+	if p.Observe.Decoded != nil {
+		p.Observe.Decoded(len(items))
+	}
+	t0 := time.Now()
+	findings, late, err := p.Scorer.Score(ctx, items)
+	if err != nil {
+		return err
+	}
+	if p.Observe.StoreTime != nil {
+		p.Observe.StoreTime(time.Since(t0))
+	}
+	for _, l := range late {
+		rejects = append(rejects, Reject{Raw: raws[l.Index], Reason: l.Err.Reason, Err: l.Err})
+	}
+	b, err := p.Alerts.Raise(ctx, findings)
+	if err != nil {
+		return fmt.Errorf("alert state: %w", err)
+	}
+	if len(b.Alerts) > 0 {
+		for _, s := range p.Sinks {
+			if err := s.Write(ctx, b.Alerts); err != nil {
+				return fmt.Errorf("alert sink: %w", err)
+			}
+		}
+		if err := p.Alerts.Commit(ctx, b); err != nil {
+			return fmt.Errorf("alert state: %w", err)
+		}
+		if p.Observe.Alerted != nil {
+			for i := range b.Alerts {
+				p.Observe.Alerted(&b.Alerts[i], producedOf(batch, b.Alerts[i].Source))
+			}
+		}
+	}
+	if len(rejects) > 0 {
+		if p.Observe.Rejected != nil {
+			for _, r := range rejects {
+				p.Observe.Rejected(r.Reason)
+			}
+		}
+		if p.DeadLetter != nil {
+			if err := p.DeadLetter(ctx, rejects); err != nil {
+				return fmt.Errorf("dead letter: %w", err)
+			}
+		}
+	}
+	if p.Observe.BatchTotal != nil {
+		p.Observe.BatchTotal(len(batch), time.Since(start))
+	}
+	return nil
+}
+
+func producedOf(batch []Raw, pos ingest.Position) time.Time {
+	for i := range batch {
+		if batch[i].Pos == pos {
+			return batch[i].Produced
+		}
+	}
+	return time.Time{}
+}
+
+func reasonOf(err error) string {
+	if r := ingest.Reason(err); r != "" {
+		return r
+	}
+	return ingest.ReasonMalformed
+}

@@ -1,0 +1,78 @@
+package rules
+
+import "time"
+
+// Env is what a rule expression sees. Field names are the expression names
+// (expr tags); features and parameters are added as plain identifiers at
+// compile time.
+type Env struct {
+	ID         string             `expr:"id"`
+	Kind       string             `expr:"kind"`
+	Amount     float64            `expr:"amount"`      // in the event's currency, for display-grade comparisons
+	Currency   string             `expr:"currency"`    // ISO 4217 or crypto ticker
+	AmountBase float64            `expr:"amount_base"` // converted to the base currency with the FX table
+	Base       string             `expr:"base_currency"`
+	FX         map[string]float64 `expr:"fx"` // units of the base currency per unit of each currency
+	Channel    string             `expr:"channel"`
+	Purpose    string             `expr:"purpose"`
+	Memo       string             `expr:"memo"`
+	Hour       int                `expr:"hour"`    // local hour of the event time (0-23), in its own offset
+	Weekday    int                `expr:"weekday"` // 0 = Sunday
+	Location   Location           `expr:"location"`
+	From       Party              `expr:"from"`
+	To         Party              `expr:"to"`
+	Attrs      map[string]any     `expr:"attrs"`
+	Subject    string             `expr:"subject"` // "from" or "to": which party the rule is evaluated for
+
+	// F holds the subject party's window features, in feature order; rules
+	// name them directly (cash_in_24h_sum) and the compiler rewrites the name
+	// to an index.
+	F []float64 `expr:"F"`
+	// Text holds, per text list (drug_slang, precursors...), whether the memo
+	// or purpose matched it; rules use memo_has("drug_slang").
+	Text map[string]bool `expr:"-"`
+	// Time is the event time.
+	Time time.Time `expr:"-"`
+}
+
+// Location is the event's location in rule expressions.
+type Location struct {
+	Country string `expr:"country"`
+	Region  string `expr:"region"`
+	City    string `expr:"city"`
+}
+
+// Party is one party in rule expressions, with its screening result and the
+// customer's declared profile when the party is a known customer.
+type Party struct {
+	Account    string  `expr:"account"`
+	CustomerID string  `expr:"customer_id"`
+	Name       string  `expr:"name"`
+	Type       string  `expr:"type"`
+	Country    string  `expr:"country"`
+	Bank       string  `expr:"bank"`
+	Wallet     string  `expr:"wallet"`
+	Industry   string  `expr:"industry"`
+	Screen     Screen  `expr:"screen"`
+	Profile    Profile `expr:"profile"`
+}
+
+// Screen is the best designated-entity list match of a party's name or wallet.
+type Screen struct {
+	Score      float64  `expr:"score"`      // 0 when nothing matched at or above the threshold
+	Designated bool     `expr:"designated"` // the match carries an FTO, SDGT, SDNTK or equivalent program
+	Programs   []string `expr:"programs"`
+	List       string   `expr:"list"`
+	Name       string   `expr:"name"` // the listed name
+}
+
+// Profile is the customer's declared profile (KYC), empty for non-customers.
+type Profile struct {
+	Known      bool   `expr:"known"`
+	Type       string `expr:"type"`       // person or organization
+	Industry   string `expr:"industry"`   // NAICS code or text
+	Occupation string `expr:"occupation"` // student, homemaker, retired...
+	Country    string `expr:"country"`
+	Region     string `expr:"region"`
+	City       string `expr:"city"`
+}

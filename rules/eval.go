@@ -1,0 +1,139 @@
+package rules
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/expr-lang/expr/vm"
+)
+
+// Hit is a rule that fired on an event, with what it saw.
+type Hit struct {
+	Rule   *Rule
+	Values map[string]any
+	Reason string
+}
+
+// TypologyScore is a typology's score for one subject on one event.
+type TypologyScore struct {
+	Typology *Typology
+	Score    int  // 0-100
+	Shadow   bool // reached the threshold only with shadow rules
+	Hits     []*Hit
+}
+
+// Evaluator runs a Set's rules. It keeps a VM, so it is not safe for
+// concurrent use: use one per goroutine.
+type Evaluator struct {
+	Set *Set
+	vm  vm.VM
+}
+
+// NewEvaluator returns an evaluator of s.
+func NewEvaluator(s *Set) *Evaluator { return &Evaluator{Set: s} }
+
+// Eval evaluates every rule whose subject is env.Subject and appends the hits.
+// A rule that fails at run time (a missing attribute of the wrong type, say)
+// does not fire; its error is returned beside the hits so the caller can count
+// it, and the other rules still run.
+func (e *Evaluator) Eval(env *Env, hits []Hit) ([]Hit, []error) {
+	var errs []error
+	for _, r := range e.Set.Rules {
+		if r.Subject != env.Subject {
+			continue
+		}
+		out, err := e.vm.Run(r.When, env)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("rule %s: %w", r.ID, err))
+			continue
+		}
+		if ok, _ := out.(bool); !ok {
+			continue
+		}
+		h := Hit{Rule: r, Values: make(map[string]any, len(r.Values))}
+		data := map[string]any{"currency": env.Currency, "amount": env.Amount, "kind": env.Kind, "base": env.Base}
+		for _, v := range r.Values {
+			val, err := e.vm.Run(v.Program, env)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("rule %s: value %s: %w", r.ID, v.Name, err))
+				continue
+			}
+			val = tidy(val, v.Money)
+			h.Values[v.Name] = val
+			data[v.Name] = val
+		}
+		var b strings.Builder
+		if err := r.Reason.Execute(&b, data); err != nil {
+			errs = append(errs, fmt.Errorf("rule %s: reason: %w", r.ID, err))
+		}
+		h.Reason = b.String()
+		hits = append(hits, h)
+	}
+	return hits, errs
+}
+
+// tidy makes values print the same everywhere: whole numbers as integers,
+// money to the cent.
+func tidy(v any, money bool) any {
+	f, ok := v.(float64)
+	if !ok {
+		if i, ok := v.(int); ok {
+			return int64(i)
+		}
+		return v
+	}
+	if money {
+		f = math.Round(f*100) / 100
+	}
+	if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+		return int64(f)
+	}
+	return f
+}
+
+// Score weighs hits (of one subject, one event) into typology scores and
+// returns those at or above their thresholds. Active typologies use active
+// rules only; a typology that reaches its threshold only with shadow rules is
+// returned with Shadow set, so tuning can see what a rule would add.
+func (s *Set) Score(hits []Hit) []TypologyScore {
+	if len(hits) == 0 {
+		return nil
+	}
+	var out []TypologyScore
+	for _, t := range s.Typologies {
+		var active, all float64
+		var th []*Hit
+		for _, wr := range t.Rules {
+			for i := range hits {
+				if hits[i].Rule != wr.Rule {
+					continue
+				}
+				c := wr.Weight * float64(wr.Rule.Score)
+				all += c
+				if !wr.Rule.Shadow {
+					active += c
+				}
+				th = append(th, &hits[i])
+			}
+		}
+		switch {
+		case active >= float64(t.Threshold):
+			out = append(out, TypologyScore{Typology: t, Score: clamp(active), Hits: th})
+		case all >= float64(t.Threshold):
+			out = append(out, TypologyScore{Typology: t, Score: clamp(all), Shadow: true, Hits: th})
+		}
+	}
+	return out
+}
+
+func clamp(f float64) int {
+	v := int(math.Round(f))
+	if v > 100 {
+		return 100
+	}
+	return v
+}
+
+// Run runs one compiled expression (a feature's filter or value) on env.
+func (e *Evaluator) Run(p *vm.Program, env *Env) (any, error) { return e.vm.Run(p, env) }

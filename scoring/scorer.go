@@ -1,0 +1,479 @@
+package scoring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/sluice-aml/sluice/ingest"
+	"github.com/sluice-aml/sluice/rules"
+	"github.com/sluice-aml/sluice/scoring/fx"
+	"github.com/sluice-aml/sluice/scoring/window"
+)
+
+// Config tunes a Scorer.
+type Config struct {
+	// Lateness is how far behind the newest event time of its partition an
+	// event may be and still be applied in event time; later events are
+	// rejected as too_late. Default 72h.
+	Lateness time.Duration
+	// Retain is how long idempotency records outlive the windows, the horizon
+	// within which a redelivered event is recognised. Default 72h.
+	Retain time.Duration
+}
+
+// Validate fills defaults and checks the values.
+func (c *Config) Validate() error {
+	if c.Lateness == 0 {
+		c.Lateness = 72 * time.Hour
+	}
+	if c.Retain == 0 {
+		c.Retain = 72 * time.Hour
+	}
+	if c.Lateness < 0 || c.Retain < 0 {
+		return errors.New("scoring: lateness and retain must not be negative")
+	}
+	return nil
+}
+
+// Item is one decoded event and where it came from.
+type Item struct {
+	Event *ingest.Event
+	Pos   ingest.Position
+}
+
+// Finding is one party of one event whose typologies reached their thresholds.
+type Finding struct {
+	Event      *ingest.Event
+	Pos        ingest.Position
+	Side       string // "to" or "from": the subject party
+	Subject    *ingest.Party
+	Typologies []rules.TypologyScore
+	Hits       []rules.Hit // every rule that fired for the subject
+	Screening  []ScreenHit
+	Ruleset    string
+	Lists      string
+	FX         string
+}
+
+// ScreenHit is a designated-entity list match on a party of the event.
+type ScreenHit struct {
+	Field       string // from.name, to.wallet...
+	List        string
+	Entry       string
+	ListedName  string
+	MatchedName string
+	Score       float64
+	Programs    []string
+	Designated  bool // FTO, SDGT, SDNTK or equivalent
+}
+
+// Screener screens a party's name and wallet against the designated-entity
+// lists. Implementations are safe for concurrent use.
+type Screener interface {
+	ScreenParty(side string, p *ingest.Party) []ScreenHit
+	Hash() string
+}
+
+// Profiles gives the declared (KYC) profile of a customer.
+type Profiles interface {
+	Profile(customerID string) (rules.Profile, bool)
+}
+
+// Rejected is an event the scorer refused (too late), with its reason.
+type Rejected struct {
+	Index int // in the batch
+	Err   *ingest.DecodeError
+}
+
+// Scorer scores batches of events. It is safe for concurrent use as long as
+// one partition's batches are scored in order.
+type Scorer struct {
+	cfg      Config
+	rules    *rules.Holder
+	store    window.Store
+	fx       *fx.Table
+	screener Screener
+	profiles Profiles
+	// Stats, when set, is called for every rule hit and rule error.
+	OnHit   func(ruleID string, shadow bool)
+	OnError func(err error)
+
+	mu        sync.Mutex
+	watermark map[string]int64 // newest event time per partition or file, unix ms
+	layouts   sync.Map         // *rules.Set -> *layout
+	evals     sync.Pool
+}
+
+// New returns a Scorer. screener and profiles may be nil.
+func New(cfg Config, rs *rules.Holder, store window.Store, rates *fx.Table, screener Screener, profiles Profiles) (*Scorer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if rs == nil || store == nil || rates == nil {
+		return nil, errors.New("scoring: rules, store and fx table are required")
+	}
+	return &Scorer{cfg: cfg, rules: rs, store: store, fx: rates, screener: screener, profiles: profiles, watermark: map[string]int64{}}, nil
+}
+
+// Rules returns the rule-set holder.
+func (s *Scorer) Rules() *rules.Holder { return s.rules }
+
+// FX returns the rate table in force.
+func (s *Scorer) FX() *fx.Table { return s.fx }
+
+// layout maps a rule set's features onto window groups.
+type layout struct {
+	set    *rules.Set
+	groups []*window.Group
+	// slot[g][j] is the index in Env.F of group g's j-th feature.
+	slot [][]int
+	// byKey[key][local] is the group index or -1.
+	acct, acctLocal, cust, custLocal int
+}
+
+func (s *Scorer) layoutOf(set *rules.Set) *layout {
+	if l, ok := s.layouts.Load(set); ok {
+		return l.(*layout)
+	}
+	l := &layout{set: set, acct: -1, acctLocal: -1, cust: -1, custLocal: -1}
+	add := func(name string, f *rules.Feature) int {
+		for gi, g := range l.groups {
+			if g.Name == name {
+				l.slot[gi] = append(l.slot[gi], f.Index)
+				g.Features = append(g.Features, windowFeature(f))
+				return gi
+			}
+		}
+		l.groups = append(l.groups, &window.Group{Name: name, Retain: s.cfg.Retain + s.cfg.Lateness, Features: []window.Feature{windowFeature(f)}})
+		l.slot = append(l.slot, []int{f.Index})
+		return len(l.groups) - 1
+	}
+	for _, f := range set.Features {
+		name := "acct"
+		if f.Key == "customer" {
+			name = "cust"
+		}
+		if f.Local {
+			name += "@local"
+		}
+		gi := add(name, f)
+		switch name {
+		case "acct":
+			l.acct = gi
+		case "acct@local":
+			l.acctLocal = gi
+		case "cust":
+			l.cust = gi
+		case "cust@local":
+			l.custLocal = gi
+		}
+	}
+	for _, g := range l.groups {
+		for i := range g.Features {
+			// Validated by the rules compiler already; this fills defaults.
+			if err := g.Features[i].Validate(); err != nil {
+				panic(err)
+			}
+		}
+	}
+	actual, _ := s.layouts.LoadOrStore(set, l)
+	return actual.(*layout)
+}
+
+func windowFeature(f *rules.Feature) window.Feature {
+	return window.Feature{Name: f.Name, Op: window.Op(f.Op), Window: f.Window, Bucket: f.Bucket, DistinctCap: f.Cap}
+}
+
+// prepared is one event's per-feature inputs and environment.
+type prepared struct {
+	item    *Item
+	env     rules.Env
+	base    int64 // amount in minor units of the base currency
+	pass    []bool
+	value   []int64
+	member  []string
+	updates [2][]*window.Update // per side (0 = to, 1 = from): the side's updates, with their group index
+	gidx    [2][]int
+	screens []ScreenHit
+}
+
+var sides = [2]string{"to", "from"}
+
+// Score scores a batch. Events rejected as too late come back in rejected
+// (their windows are untouched); the rest are applied to the windows in one
+// store round trip and scored. An error means nothing of the batch can be
+// trusted to be durable (the store is down): retry the whole batch.
+func (s *Scorer) Score(ctx context.Context, batch []Item) (findings []Finding, rejected []Rejected, err error) {
+	set := s.rules.Current()
+	lay := s.layoutOf(set)
+	// Watermarks move only when the batch succeeds, so a retried batch sees
+	// the same lateness decisions as its first attempt.
+	marks := map[string]int64{}
+	preps := make([]*prepared, 0, len(batch))
+	var updates []*window.Update
+	ev := s.evaluator(set)
+	defer s.evals.Put(ev)
+	for i := range batch {
+		it := &batch[i]
+		if de := s.checkLate(it, marks); de != nil {
+			rejected = append(rejected, Rejected{Index: i, Err: de})
+			continue
+		}
+		p, err := s.prepare(ev, set, lay, it)
+		if err != nil {
+			rejected = append(rejected, Rejected{Index: i, Err: &ingest.DecodeError{Field: "currency", Reason: ingest.ReasonInvalid, Detail: err.Error()}})
+			continue
+		}
+		preps = append(preps, p)
+		for sd := range p.updates {
+			updates = append(updates, p.updates[sd]...)
+		}
+	}
+	if len(updates) > 0 {
+		if err := s.store.Apply(ctx, updates); err != nil {
+			return nil, nil, fmt.Errorf("window store: %w", err)
+		}
+	}
+	lists := ""
+	if s.screener != nil {
+		lists = s.screener.Hash()
+	}
+	for _, p := range preps {
+		findings = s.evaluate(ev, set, lay, p, lists, findings)
+	}
+	s.mu.Lock()
+	for src, t := range marks {
+		if t > s.watermark[src] {
+			s.watermark[src] = t
+		}
+	}
+	s.mu.Unlock()
+	return findings, rejected, nil
+}
+
+func (s *Scorer) evaluator(set *rules.Set) *rules.Evaluator {
+	if e, ok := s.evals.Get().(*rules.Evaluator); ok && e.Set == set {
+		return e
+	}
+	return rules.NewEvaluator(set)
+}
+
+// checkLate applies the lateness bound against the newest event time seen
+// in the item's partition (or file); marks holds the batch's own progress.
+func (s *Scorer) checkLate(it *Item, marks map[string]int64) *ingest.DecodeError {
+	src := it.Pos.File
+	if src == "" {
+		src = it.Pos.Topic + "/" + strconv.Itoa(int(it.Pos.Partition))
+	}
+	t := it.Event.Time.UnixMilli()
+	wm, ok := marks[src]
+	if !ok {
+		s.mu.Lock()
+		wm, ok = s.watermark[src]
+		s.mu.Unlock()
+	}
+	if ok && t < wm-s.cfg.Lateness.Milliseconds() {
+		return &ingest.DecodeError{Field: "time", Reason: ingest.ReasonTooLate,
+			Detail: fmt.Sprintf("%s is %s behind the newest event of its source; lateness allowed is %s",
+				it.Event.Time.Format(time.RFC3339), time.Duration(wm-t)*time.Millisecond, s.cfg.Lateness)}
+	}
+	if !ok || t > wm {
+		marks[src] = t
+	} else {
+		marks[src] = wm
+	}
+	return nil
+}
+
+func (s *Scorer) prepare(ev *rules.Evaluator, set *rules.Set, lay *layout, it *Item) (*prepared, error) {
+	e := it.Event
+	base, ok := s.fx.ToBase(e.Amount, e.Currency)
+	if !ok {
+		return nil, fmt.Errorf("no FX rate for %s in table %s", e.Currency, s.fx.Version)
+	}
+	p := &prepared{item: it, base: base}
+	s.fillEnv(&p.env, e, base)
+	if s.screener != nil {
+		for i, sd := range sides {
+			party := party(e, sd)
+			if party == nil {
+				continue
+			}
+			hits := s.screener.ScreenParty(sd, party)
+			p.screens = append(p.screens, hits...)
+			ps := &p.env.To.Screen
+			if i == 1 {
+				ps = &p.env.From.Screen
+			}
+			for _, h := range hits {
+				if h.Score > ps.Score || (h.Score == ps.Score && h.Designated && !ps.Designated) {
+					*ps = rules.Screen{Score: h.Score, Designated: h.Designated, Programs: h.Programs, List: h.List, Name: h.ListedName}
+				}
+			}
+		}
+	}
+	n := len(set.Features)
+	p.pass = make([]bool, n)
+	p.value = make([]int64, n)
+	p.member = make([]string, n)
+	for _, f := range set.Features {
+		pass := true
+		if f.Where != nil {
+			out, err := ev.Run(f.Where, &p.env)
+			if err != nil {
+				s.reportError(fmt.Errorf("feature %s: where: %w", f.Name, err))
+			}
+			pass, _ = out.(bool)
+		}
+		if !pass {
+			continue
+		}
+		switch {
+		case f.Value != nil:
+			out, err := ev.Run(f.Value, &p.env)
+			if err != nil {
+				s.reportError(fmt.Errorf("feature %s: value: %w", f.Name, err))
+				continue
+			}
+			v, _ := out.(float64)
+			p.value[f.Index] = int64(v*100 + 0.5)
+		case f.Of != nil:
+			out, err := ev.Run(f.Of, &p.env)
+			if err != nil {
+				s.reportError(fmt.Errorf("feature %s: of: %w", f.Name, err))
+				continue
+			}
+			m, _ := out.(string)
+			if m == "" {
+				continue
+			}
+			p.member[f.Index] = m
+		default:
+			p.value[f.Index] = base
+		}
+		p.pass[f.Index] = true
+	}
+	t := e.Time.UnixMilli()
+	_, off := e.Time.Zone()
+	local := t + int64(off)*1000
+	for si, sd := range sides {
+		party := party(e, sd)
+		if party == nil || party.Account == "" {
+			continue
+		}
+		side := "in"
+		if sd == "from" {
+			side = "out"
+		}
+		add := func(gi int, key string, at int64) {
+			if gi < 0 || key == "" {
+				return
+			}
+			g := lay.groups[gi]
+			u := &window.Update{Group: g, Key: key, TxID: e.ID + ":" + side, Time: at, Inputs: make([]window.Input, len(g.Features))}
+			for j, fi := range lay.slot[gi] {
+				f := set.Features[fi]
+				u.Inputs[j] = window.Input{Apply: p.pass[fi] && (f.Side == "any" || f.Side == side), Value: p.value[fi], Member: p.member[fi]}
+			}
+			p.updates[si] = append(p.updates[si], u)
+			p.gidx[si] = append(p.gidx[si], gi)
+		}
+		add(lay.acct, party.Account, t)
+		add(lay.acctLocal, party.Account, local)
+		add(lay.cust, party.CustomerID, t)
+		add(lay.custLocal, party.CustomerID, local)
+	}
+	return p, nil
+}
+
+func (s *Scorer) reportError(err error) {
+	if s.OnError != nil {
+		s.OnError(err)
+	}
+}
+
+func party(e *ingest.Event, side string) *ingest.Party {
+	if side == "to" {
+		return e.To
+	}
+	return e.From
+}
+
+func (s *Scorer) fillEnv(env *rules.Env, e *ingest.Event, base int64) {
+	env.ID, env.Kind, env.Currency, env.Channel = e.ID, e.Kind, e.Currency, e.Channel
+	env.Purpose, env.Memo, env.Attrs = e.Purpose, e.Memo, e.Attrs
+	env.Amount = e.Amount.Float64()
+	env.AmountBase = float64(base) / 100
+	env.Base = s.fx.Base
+	env.FX = s.fx.Rates()
+	env.Hour, env.Weekday = e.Time.Hour(), int(e.Time.Weekday())
+	env.Time = e.Time
+	if e.Location != nil {
+		env.Location = rules.Location{Country: e.Location.Country, Region: e.Location.Region, City: e.Location.City}
+	}
+	fillParty(&env.From, e.From, s.profiles)
+	fillParty(&env.To, e.To, s.profiles)
+}
+
+func fillParty(rp *rules.Party, p *ingest.Party, profiles Profiles) {
+	if p == nil {
+		return
+	}
+	*rp = rules.Party{Account: p.Account, CustomerID: p.CustomerID, Name: p.Name, Type: p.Type, Country: p.Country, Bank: p.Bank, Wallet: p.Wallet, Industry: p.Industry}
+	if profiles != nil && p.CustomerID != "" {
+		if pr, ok := profiles.Profile(p.CustomerID); ok {
+			rp.Profile = pr
+		}
+	}
+}
+
+// evaluate runs the rules for each party with an account and appends the
+// findings whose typologies reached their thresholds.
+func (s *Scorer) evaluate(ev *rules.Evaluator, set *rules.Set, lay *layout, p *prepared, lists string, out []Finding) []Finding {
+	e := p.item.Event
+	for si, sd := range sides {
+		if len(p.updates[si]) == 0 {
+			continue
+		}
+		env := &p.env
+		env.Subject = sd
+		if cap(env.F) < len(set.Features) {
+			env.F = make([]float64, len(set.Features))
+		}
+		env.F = env.F[:len(set.Features)]
+		clear(env.F)
+		for k, u := range p.updates[si] {
+			gi := p.gidx[si][k]
+			for j, fi := range lay.slot[gi] {
+				v := float64(u.Out[j])
+				if set.Features[fi].Money {
+					v /= 100
+				}
+				env.F[fi] = v
+			}
+		}
+		hits, errs := ev.Eval(env, nil)
+		for _, err := range errs {
+			s.reportError(err)
+		}
+		if len(hits) == 0 {
+			continue
+		}
+		if s.OnHit != nil {
+			for _, h := range hits {
+				s.OnHit(h.Rule.ID, h.Rule.Shadow)
+			}
+		}
+		ts := set.Score(hits)
+		if len(ts) == 0 {
+			continue
+		}
+		out = append(out, Finding{Event: e, Pos: p.item.Pos, Side: sd, Subject: party(e, sd), Typologies: ts, Hits: hits,
+			Screening: p.screens, Ruleset: set.Hash, Lists: lists, FX: s.fx.Version})
+	}
+	return out
+}

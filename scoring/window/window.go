@@ -1,0 +1,126 @@
+// Package window keeps Sluice's sliding windows on event time: per-key counts,
+// sums, maxima and distinct counts over durations from minutes to 90 days.
+//
+// Two stores implement Store with identical results on identical input: Redis
+// (production) and memory (demo, replay, tests). The contract test suite in
+// storetest runs against both.
+package window
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Op is what a feature computes over its window.
+type Op string
+
+const (
+	Count    Op = "count"    // number of applied events
+	Sum      Op = "sum"      // sum of Input.Value (money in minor units of the base currency)
+	Max      Op = "max"      // largest Input.Value, 0 when none
+	Distinct Op = "distinct" // number of distinct Input.Member, capped
+)
+
+// DefaultDistinctCap bounds the members a distinct feature keeps per key.
+const DefaultDistinctCap = 1000
+
+// Feature is one windowed aggregate. Values are exact to one bucket width at
+// the window's old edge: an update at time t sees the buckets
+// [b(t)-n+1, b(t)] where b(t) = floor(unixMillis(t) / Bucket) and
+// n = ceil(Window / Bucket).
+type Feature struct {
+	Name        string
+	Op          Op
+	Window      time.Duration
+	Bucket      time.Duration // granularity; Validate sets Window/48 (>= 1 minute) when 0
+	DistinctCap int           // for Distinct; DefaultDistinctCap when 0
+}
+
+// Validate checks the feature and fills defaults.
+func (f *Feature) Validate() error {
+	switch f.Op {
+	case Count, Sum, Max, Distinct:
+	default:
+		return fmt.Errorf("feature %s: op %q is not count, sum, max or distinct", f.Name, f.Op)
+	}
+	if f.Window < time.Minute || f.Window > 400*24*time.Hour {
+		return fmt.Errorf("feature %s: window %s must be between 1m and 400d", f.Name, f.Window)
+	}
+	if f.Bucket == 0 {
+		f.Bucket = f.Window / 48
+		if f.Bucket < time.Minute {
+			f.Bucket = time.Minute
+		}
+		f.Bucket = f.Bucket.Truncate(time.Second)
+	}
+	if f.Bucket < time.Second || f.Bucket > f.Window {
+		return fmt.Errorf("feature %s: bucket %s must be between 1s and the window %s", f.Name, f.Bucket, f.Window)
+	}
+	if f.DistinctCap == 0 {
+		f.DistinctCap = DefaultDistinctCap
+	}
+	if f.DistinctCap < 1 || f.DistinctCap > 100_000 {
+		return fmt.Errorf("feature %s: distinct cap %d must be between 1 and 100000", f.Name, f.DistinctCap)
+	}
+	return nil
+}
+
+// Buckets returns n, the number of buckets the window spans.
+func (f *Feature) Buckets() int64 {
+	w, b := int64(f.Window), int64(f.Bucket)
+	return (w + b - 1) / b
+}
+
+// BucketOf returns b(t), the bucket index of an event time in unix ms.
+func (f *Feature) BucketOf(unixMilli int64) int64 {
+	bm := f.Bucket.Milliseconds()
+	if unixMilli >= 0 {
+		return unixMilli / bm
+	}
+	return (unixMilli - bm + 1) / bm
+}
+
+// Group is the set of features kept under one kind of key (the receiving
+// account, the sending account, the customer...). All features of a group are
+// read and written in one store operation per event.
+type Group struct {
+	Name     string    // e.g. "to.account"; part of the store key
+	Features []Feature // validated
+	// Retain is how long an event's idempotency record and state outlive the
+	// window: the allowed lateness plus the redelivery horizon.
+	Retain time.Duration
+}
+
+// Input is one event's contribution to one feature.
+type Input struct {
+	Apply  bool   // false when the event does not pass the feature's filter: it is read, not written
+	Value  int64  // Sum and Max: amount in minor units; ignored by Count and Distinct
+	Member string // Distinct: the value counted (a counterparty, a city...)
+}
+
+// Update is one event's work on one key of one group.
+type Update struct {
+	Group  *Group
+	Key    string  // the entity, e.g. the account id
+	TxID   string  // idempotency: an update whose (Group, Key, TxID) was applied before changes nothing
+	Time   int64   // event time, unix ms
+	Inputs []Input // one per Group.Features, same order
+
+	// Set by Apply:
+	Out      []int64 // one per Group.Features: the window value at Time, after this update
+	Replayed bool    // the update had been applied before; Out is what was returned then
+}
+
+// Store keeps windows. Apply must be safe for concurrent use.
+type Store interface {
+	// Apply applies a batch of updates, in order, and fills each Out. It is
+	// atomic per update and idempotent by (Group, Key, TxID): a redelivered
+	// update returns the values recorded at its first application, so a
+	// restarted processor sees exactly what a clean run saw. Redis implements a
+	// batch as one round trip.
+	Apply(ctx context.Context, updates []*Update) error
+	// Ping reports whether the store is reachable (for readiness).
+	Ping(ctx context.Context) error
+	Close() error
+}
