@@ -85,6 +85,8 @@ func tidy(v any, money bool) any {
 	}
 	if money {
 		f = math.Round(f*100) / 100
+	} else {
+		f = math.Round(f*10000) / 10000
 	}
 	if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
 		return int64(f)

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/sluice-aml/sluice/alerts"
+	"github.com/sluice-aml/sluice/ingest"
+	"github.com/sluice-aml/sluice/internal/config"
+	"github.com/sluice-aml/sluice/internal/pipeline"
+	"github.com/sluice-aml/sluice/rules"
+	"github.com/sluice-aml/sluice/scoring"
+	"github.com/sluice-aml/sluice/scoring/fx"
+	"github.com/sluice-aml/sluice/scoring/window"
+)
+
+// parts are what every processing command assembles.
+type parts struct {
+	cfg      *config.Config
+	rules    *rules.Holder
+	fx       *fx.Table
+	screener scoring.Screener
+	profiles scoring.Profiles
+}
+
+// loadParts loads the rule set, FX table, lists and profiles named by cfg.
+func loadParts(cfg *config.Config) (*parts, error) {
+	p := &parts{cfg: cfg}
+	var err error
+	if p.rules, err = rules.NewHolder(cfg.Rules.Paths...); err != nil {
+		return nil, err
+	}
+	if p.fx, err = fx.Load(cfg.Scoring.FX); err != nil {
+		return nil, err
+	}
+	if !cfg.Lists.Disabled {
+		if p.screener, err = loadScreener(cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Profiles.File != "" {
+		if p.profiles, err = loadProfiles(cfg.Profiles.File); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// pipeline builds the processing path over a window store and alert state.
+func (p *parts) pipeline(store window.Store, state alerts.State, sinks ...pipeline.Sink) (*pipeline.Pipeline, error) {
+	sc, err := scoring.New(scoring.Config{Lateness: p.cfg.Scoring.Lateness, Retain: p.cfg.Scoring.Retain}, p.rules, store, p.fx, p.screener, p.profiles)
+	if err != nil {
+		return nil, err
+	}
+	am, err := alerts.NewManager(alerts.Config{CoolDown: p.cfg.Alerts.CoolDown, Shadow: p.cfg.Alerts.Shadow}, state)
+	if err != nil {
+		return nil, err
+	}
+	return &pipeline.Pipeline{Decoder: ingest.Decoder{MaxBytes: p.cfg.Kafka.MaxMessageBytes}, Scorer: sc, Alerts: am, Sinks: sinks}, nil
+}
+
+// profileMap is the customers' declared profiles, loaded from JSON Lines.
+type profileMap map[string]rules.Profile
+
+func (m profileMap) Profile(id string) (rules.Profile, bool) {
+	p, ok := m[id]
+	return p, ok
+}
+
+// loadProfiles reads one customer a line: {"customer_id", "type", "industry",
+// "occupation", "country", "region", "city"} (home_* spellings are accepted).
+func loadProfiles(path string) (profileMap, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	m := profileMap{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		var r map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			return nil, fmt.Errorf("%s:%d: %v", path, line, err)
+		}
+		str := func(keys ...string) string {
+			for _, k := range keys {
+				if s, ok := r[k].(string); ok && s != "" {
+					return s
+				}
+			}
+			return ""
+		}
+		id := str("customer_id", "id")
+		if id == "" {
+			return nil, fmt.Errorf("%s:%d: customer_id is required", path, line)
+		}
+		m[id] = rules.Profile{Known: true, Type: str("type"), Industry: str("industry", "naics"), Occupation: str("occupation"),
+			Country: str("country", "home_country"), Region: str("region", "home_region"), City: str("city", "home_city")}
+	}
+	return m, sc.Err()
+}

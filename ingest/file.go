@@ -1,0 +1,103 @@
+package ingest
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"os"
+)
+
+// Line is one line of a JSON Lines stream and where it was.
+type Line struct {
+	Value []byte // without the newline; nil when the line was oversized
+	Pos   Position
+	Err   error // *DecodeError{Reason: oversized} for a line over the limit
+}
+
+// ReadLines reads a JSON Lines stream (name "-" is stdin) and calls fn for
+// each non-empty line in order, with its 1-based line number. A line over
+// maxBytes is not held in memory: fn gets it with an oversized error and
+// reading goes on. The slice passed to fn is only valid during the call.
+func ReadLines(name string, maxBytes int, fn func(Line) error) error {
+	var r io.Reader = os.Stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r = f
+	}
+	return ScanLines(r, name, maxBytes, fn)
+}
+
+// ScanLines is ReadLines over any reader.
+func ScanLines(r io.Reader, name string, maxBytes int, fn func(Line) error) error {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxMessageBytes
+	}
+	br := bufio.NewReaderSize(r, 256<<10)
+	var buf []byte
+	var lineNo int64
+	oversized := false
+	size := 0
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(chunk) > 0 || err == nil {
+			complete := err == nil
+			if !oversized {
+				if size+len(chunk) > maxBytes+2 { // +2 for "\r\n"
+					oversized = true
+					buf = buf[:0]
+				} else {
+					buf = append(buf, chunk...)
+				}
+			}
+			size += len(chunk)
+			if complete || (err != nil && !errors.Is(err, bufio.ErrBufferFull)) {
+				lineNo++
+				if e := emit(name, lineNo, buf, oversized, size, maxBytes, fn); e != nil {
+					return e
+				}
+				buf, oversized, size = buf[:0], false, 0
+			}
+		}
+		if err != nil {
+			if errors.Is(err, bufio.ErrBufferFull) {
+				continue
+			}
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+func emit(name string, lineNo int64, buf []byte, oversized bool, size, maxBytes int, fn func(Line) error) error {
+	pos := Position{File: name, Line: lineNo}
+	if oversized {
+		return fn(Line{Pos: pos, Err: &DecodeError{Reason: ReasonOversized, Detail: "line is " + itoa(size) + " bytes, limit is " + itoa(maxBytes)}})
+	}
+	for len(buf) > 0 && (buf[len(buf)-1] == '\n' || buf[len(buf)-1] == '\r') {
+		buf = buf[:len(buf)-1]
+	}
+	if len(buf) == 0 {
+		return nil
+	}
+	return fn(Line{Value: buf, Pos: pos})
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
+}

@@ -1,0 +1,301 @@
+// Package config loads Sluice's configuration: a YAML file (configs/sluice.yaml
+// by default), then environment variables SLUICE_<SECTION>_<KEY> over it, then
+// defaults for what is still unset. Errors name the file, line and field.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	Kafka    Kafka    `yaml:"kafka"`
+	Redis    Redis    `yaml:"redis"`
+	Scoring  Scoring  `yaml:"scoring"`
+	Alerts   Alerts   `yaml:"alerts"`
+	Rules    Rules    `yaml:"rules"`
+	Lists    Lists    `yaml:"lists"`
+	Server   Server   `yaml:"server"`
+	Profiles Profiles `yaml:"profiles"`
+
+	file string
+	root *yaml.Node
+}
+
+// Kafka is the transactions source and the alerts and dead-letter topics.
+type Kafka struct {
+	Brokers         []string      `yaml:"brokers"`
+	Topic           string        `yaml:"topic"`
+	Group           string        `yaml:"group"`
+	DeadLetterTopic string        `yaml:"dead_letter_topic"`
+	AlertsTopic     string        `yaml:"alerts_topic"`
+	MaxBatch        int           `yaml:"max_batch"`
+	MaxWait         time.Duration `yaml:"max_wait"`
+	MaxMessageBytes int           `yaml:"max_message_bytes"`
+}
+
+// Redis holds the windows, the alert state and the case queue.
+type Redis struct {
+	Addrs    []string `yaml:"addrs"` // one address, or several for Redis Cluster
+	Password string   `yaml:"password"`
+	DB       int      `yaml:"db"`
+	Prefix   string   `yaml:"prefix"`
+}
+
+// Scoring tunes event-time windows.
+type Scoring struct {
+	Lateness time.Duration `yaml:"lateness"`
+	Retain   time.Duration `yaml:"retain"`
+	FX       string        `yaml:"fx"`
+}
+
+// Alerts tunes alerting.
+type Alerts struct {
+	CoolDown time.Duration `yaml:"cooldown"`
+	Shadow   bool          `yaml:"shadow"`
+}
+
+// Rules says where the rule set is and how often to look for changes.
+type Rules struct {
+	Paths  []string      `yaml:"paths"`
+	Reload time.Duration `yaml:"reload"`
+}
+
+// Lists configures designated-entity screening.
+type Lists struct {
+	Dir       string  `yaml:"dir"`
+	Threshold float64 `yaml:"threshold"`
+	Disabled  bool    `yaml:"disabled"`
+}
+
+// Server is the HTTP surface: metrics, health and the case API.
+type Server struct {
+	Addr  string `yaml:"addr"`
+	Token string `yaml:"token"` // set it through SLUICE_SERVER_TOKEN, never in the file
+}
+
+// Profiles is the customers' declared (KYC) profiles, JSON Lines.
+type Profiles struct {
+	File string `yaml:"file"`
+}
+
+// Default returns the built-in defaults.
+func Default() *Config {
+	return &Config{
+		Kafka: Kafka{Brokers: []string{"127.0.0.1:9092"}, Topic: "transactions", Group: "sluice",
+			DeadLetterTopic: "transactions.dlq", AlertsTopic: "alerts", MaxBatch: 512, MaxWait: 50 * time.Millisecond,
+			MaxMessageBytes: 64 << 10},
+		Redis:   Redis{Addrs: []string{"127.0.0.1:6379"}, Prefix: "sluice:"},
+		Scoring: Scoring{Lateness: 72 * time.Hour, Retain: 72 * time.Hour, FX: "configs/fx.yaml"},
+		Alerts:  Alerts{CoolDown: 72 * time.Hour},
+		Rules:   Rules{Paths: []string{"configs/rules", "configs/typologies"}, Reload: 2 * time.Second},
+		Lists:   Lists{Dir: "configs/lists", Threshold: 0.9},
+		Server:  Server{Addr: "127.0.0.1:8080"},
+	}
+}
+
+// Load reads path over the defaults (path "" means defaults only, plus
+// configs/sluice.yaml when it exists), applies the environment and validates.
+func Load(path string) (*Config, error) {
+	c := Default()
+	if path == "" {
+		if _, err := os.Stat("configs/sluice.yaml"); err == nil {
+			path = "configs/sluice.yaml"
+		}
+	}
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		c.file = path
+		var root yaml.Node
+		if err := yaml.Unmarshal(b, &root); err != nil {
+			return nil, fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+		}
+		c.root = &root
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: %s", path, strings.TrimPrefix(strings.ReplaceAll(err.Error(), "\n", " "), "yaml: "))
+		}
+	}
+	if err := c.applyEnv(os.Environ()); err != nil {
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+
+// Validate checks every field, naming the file and line of a bad one.
+func (c *Config) Validate() error {
+	var errs []string
+	bad := func(section, key, format string, args ...any) {
+		errs = append(errs, c.where(section, key)+section+"."+key+": "+fmt.Sprintf(format, args...))
+	}
+	if len(c.Kafka.Brokers) == 0 {
+		bad("kafka", "brokers", "at least one broker address is required")
+	}
+	for _, b := range c.Kafka.Brokers {
+		if !strings.Contains(b, ":") {
+			bad("kafka", "brokers", "%q must be host:port", b)
+		}
+	}
+	for k, v := range map[string]string{"topic": c.Kafka.Topic, "group": c.Kafka.Group, "dead_letter_topic": c.Kafka.DeadLetterTopic, "alerts_topic": c.Kafka.AlertsTopic} {
+		if v == "" {
+			bad("kafka", k, "is required")
+		}
+	}
+	if c.Kafka.Topic != "" && c.Kafka.Topic == c.Kafka.DeadLetterTopic {
+		bad("kafka", "dead_letter_topic", "must differ from the transactions topic")
+	}
+	if c.Kafka.MaxBatch < 1 || c.Kafka.MaxBatch > 100_000 {
+		bad("kafka", "max_batch", "%d must be between 1 and 100000", c.Kafka.MaxBatch)
+	}
+	if c.Kafka.MaxMessageBytes < 1024 || c.Kafka.MaxMessageBytes > 16<<20 {
+		bad("kafka", "max_message_bytes", "%d must be between 1 KiB and 16 MiB", c.Kafka.MaxMessageBytes)
+	}
+	if len(c.Redis.Addrs) == 0 {
+		bad("redis", "addrs", "at least one address is required")
+	}
+	if c.Scoring.Lateness < 0 || c.Scoring.Lateness > 30*24*time.Hour {
+		bad("scoring", "lateness", "%s must be between 0 and 720h", c.Scoring.Lateness)
+	}
+	if c.Scoring.FX == "" {
+		bad("scoring", "fx", "the FX rate table file is required")
+	}
+	if c.Alerts.CoolDown < 0 {
+		bad("alerts", "cooldown", "must not be negative")
+	}
+	if len(c.Rules.Paths) == 0 {
+		bad("rules", "paths", "at least one rules directory is required")
+	}
+	if c.Lists.Threshold <= 0 || c.Lists.Threshold > 1 {
+		bad("lists", "threshold", "%g must be in (0, 1]", c.Lists.Threshold)
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "\n"))
+	}
+	return nil
+}
+
+// where returns "file:line: " of section.key when it came from the file.
+func (c *Config) where(section, key string) string {
+	if c.root == nil {
+		return "configuration: "
+	}
+	n := c.root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for _, k := range []string{section, key} {
+		var next *yaml.Node
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == k {
+					next = n.Content[i+1]
+				}
+			}
+		}
+		if next == nil {
+			return c.file + ": "
+		}
+		n = next
+	}
+	return fmt.Sprintf("%s:%d: ", c.file, n.Line)
+}
+
+// applyEnv sets fields from SLUICE_<SECTION>_<KEY> variables.
+func (c *Config) applyEnv(environ []string) error {
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "SLUICE_") {
+			env[k] = v
+		}
+	}
+	if len(env) == 0 {
+		return nil
+	}
+	rv := reflect.ValueOf(c).Elem()
+	rt := rv.Type()
+	for i := 0; i < rt.NumField(); i++ {
+		sf := rt.Field(i)
+		section := sf.Tag.Get("yaml")
+		if section == "" || sf.Type.Kind() != reflect.Struct {
+			continue
+		}
+		sv := rv.Field(i)
+		for j := 0; j < sf.Type.NumField(); j++ {
+			kf := sf.Type.Field(j)
+			key := kf.Tag.Get("yaml")
+			name := "SLUICE_" + strings.ToUpper(section) + "_" + strings.ToUpper(key)
+			v, ok := env[name]
+			if !ok {
+				continue
+			}
+			if err := setField(sv.Field(j), v); err != nil {
+				return fmt.Errorf("environment %s: %v", name, err)
+			}
+		}
+	}
+	return nil
+}
+
+func setField(f reflect.Value, v string) error {
+	switch f.Interface().(type) {
+	case time.Duration:
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration such as 30s or 72h", v)
+		}
+		f.SetInt(int64(d))
+		return nil
+	case []string:
+		var parts []string
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				parts = append(parts, p)
+			}
+		}
+		f.Set(reflect.ValueOf(parts))
+		return nil
+	}
+	switch f.Kind() {
+	case reflect.String:
+		f.SetString(v)
+	case reflect.Int:
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%q is not an integer", v)
+		}
+		f.SetInt(int64(n))
+	case reflect.Bool:
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		f.SetBool(b)
+	case reflect.Float64:
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number", v)
+		}
+		f.SetFloat(x)
+	default:
+		return fmt.Errorf("cannot be set from the environment")
+	}
+	return nil
+}

@@ -1,0 +1,10 @@
+// Package ofac reads the US Treasury OFAC Specially Designated Nationals list
+// in its legacy CSV form (sdn.csv, alt.csv, add.csv, sdn_comments.csv) into
+// list entries with the list id "ofac-sdn".
+//
+// Much of what a screener needs sits in the free-text remarks: more aliases
+// ("a.k.a. 'Mencho'"), dates of birth, nationalities, identity documents and
+// "Digital Currency Address - XBT ..." wallets. ParseRemarks pulls those out.
+// Remarks longer than OFAC's column limit continue in sdn_comments.csv, keyed
+// by the same ent_num, and are joined before parsing.
+package ofac
