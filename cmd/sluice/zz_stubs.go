@@ -7,11 +7,8 @@ import (
 	"github.com/sluice-aml/sluice/scoring"
 )
 
-func demoCmd(args []string) int   { return 0 }
-func runCmd(args []string) int    { return 0 }
-func benchCmd(args []string) int  { return 0 }
-func genCmd(args []string) int    { return 0 }
-func screenCmd(args []string) int { return 0 }
-func listsCmd(args []string) int  { return 0 }
-func evalCmd(args []string) int   { return 0 }
+func genCmd(args []string) int                                  { return 0 }
+func screenCmd(args []string) int                               { return 0 }
+func listsCmd(args []string) int                                { return 0 }
+func evalCmd(args []string) int                                 { return 0 }
 func loadScreener(cfg *config.Config) (scoring.Screener, error) { return nil, nil }

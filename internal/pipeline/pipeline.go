@@ -18,6 +18,7 @@ import (
 // Raw is one message as it arrived.
 type Raw struct {
 	Value    []byte
+	Key      []byte
 	Pos      ingest.Position
 	Produced time.Time // when the producer wrote it (Kafka timestamp), for end-to-end latency
 }

@@ -1,0 +1,299 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sluice-aml/sluice/alerts"
+	"github.com/sluice-aml/sluice/ingest"
+	"github.com/sluice-aml/sluice/ingest/kafka"
+	"github.com/sluice-aml/sluice/internal/broker"
+	"github.com/sluice-aml/sluice/internal/config"
+	"github.com/sluice-aml/sluice/internal/gen"
+	"github.com/sluice-aml/sluice/scoring/window"
+)
+
+func benchCmd(args []string) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	var cf commonFlags
+	cf.register(fs)
+	store := fs.String("store", "redis", "window store: memory or redis")
+	redisAddr := fs.String("redis", "127.0.0.1:6379", "Redis `address` for --store redis")
+	events := fs.Int("events", 200_000, "events in the throughput run")
+	partitions := fs.Int("partitions", 8, "partitions of the transactions topic")
+	latencySecs := fs.Duration("latency-duration", 10*time.Second, "length of the latency run at half the measured rate (0 skips it)")
+	fs.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: sluice bench [--store memory|redis] [flags]\n\nEnd-to-end benchmark through the Kafka protocol (embedded broker) and the\nwindow store, with the rule set in force: events/s at full speed, then\nlatency percentiles (p50, p99, p999) at half that rate.")
+		fs.PrintDefaults()
+	}
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if *store != "memory" && *store != "redis" {
+		fmt.Fprintf(os.Stderr, "sluice bench: --store %q must be memory or redis\n", *store)
+		return exitUsage
+	}
+	cfg, err := cf.load()
+	if err != nil {
+		return fail("bench", err)
+	}
+	cleanup, err := useEmbeddedDefaults(cfg)
+	if err != nil {
+		return fail("bench", err)
+	}
+	defer cleanup()
+	res, err := bench(context.Background(), cfg, benchOptions{store: *store, redis: *redisAddr, events: *events, partitions: *partitions, latency: *latencySecs})
+	if err != nil {
+		return fail("bench", err)
+	}
+	res.print(os.Stdout)
+	return exitOK
+}
+
+type benchOptions struct {
+	store, redis       string
+	events, partitions int
+	latency            time.Duration
+}
+
+type benchResult struct {
+	opts          benchOptions
+	ruleset       string
+	rules         int
+	throughput    float64 // events/s
+	alerts        int64
+	rate          float64 // latency run's offered rate
+	latencyEvents int
+	p50, p99      time.Duration
+	p999          time.Duration
+}
+
+func (r *benchResult) print(w io.Writer) {
+	fmt.Fprintf(w, "machine: %s, %d cores, %s %s/%s\n", cpuModel(), runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(w, "settings: store=%s partitions=%d events=%d rules=%d ruleset=%s, embedded Kafka-protocol broker (kfake) over TCP\n",
+		r.opts.store, r.opts.partitions, r.opts.events, r.rules, shortHash(r.ruleset))
+	fmt.Fprintf(w, "throughput: %.0f events/s end to end (%d alerts)\n", r.throughput, r.alerts)
+	if r.latencyEvents > 0 {
+		fmt.Fprintf(w, "latency at %.0f events/s (%d events): p50 %s  p99 %s  p999 %s (produced -> windows, alerts and offsets durable)\n",
+			r.rate, r.latencyEvents, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.p999.Round(10*time.Microsecond))
+	}
+}
+
+func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResult, error) {
+	res := &benchResult{opts: o}
+	b, err := broker.Start(broker.Config{Topics: []broker.Topic{{Name: "bench-throughput", Partitions: int32(o.partitions)},
+		{Name: "bench-latency", Partitions: int32(o.partitions)}, {Name: cfg.Kafka.DeadLetterTopic, Partitions: 1}, {Name: cfg.Kafka.AlertsTopic, Partitions: 1}}})
+	if err != nil {
+		return nil, err
+	}
+	defer b.Close()
+	cfg.Kafka.Brokers = []string{b.Addr()}
+
+	// The stream: the generator's bank, as many events as asked for.
+	gcfg := gen.DefaultConfig()
+	gcfg.Customers = max(gen.MinCustomers, o.events/150)
+	gcfg.Days = 40
+	var msgs []kafka.Message
+	_, err = gen.Generate(gcfg, func(e *ingest.Event) error {
+		if len(msgs) >= o.events {
+			return nil
+		}
+		v, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, kafka.Message{Key: []byte(keyOf(e)), Value: v})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	customers, err := gen.Profiles(gcfg)
+	if err != nil {
+		return nil, err
+	}
+	p, err := loadParts(cfg)
+	if err != nil {
+		return nil, err
+	}
+	p.profiles = profilesOf(customers)
+	res.ruleset, res.rules = p.rules.Current().Hash, len(p.rules.Current().Rules)
+
+	newStore := func(run string) (window.Store, alerts.State, func(), error) {
+		if o.store == "memory" {
+			return window.NewMemory(), alerts.NewMemoryState(), func() {}, nil
+		}
+		rdb := redis.NewClient(&redis.Options{Addr: o.redis, PoolSize: 32})
+		prefix := fmt.Sprintf("sluice-bench:%d:%s:", os.Getpid(), run)
+		ws, err := window.NewRedis(rdb, window.RedisConfig{Prefix: prefix})
+		if err != nil {
+			rdb.Close()
+			return nil, nil, nil, err
+		}
+		return ws, alerts.NewRedisState(rdb, prefix, time.Hour), func() { deleteKeys(context.Background(), rdb, prefix); rdb.Close() }, nil
+	}
+
+	// Throughput: everything produced first, then consumed as fast as possible.
+	prod, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: cfg.Kafka.Brokers, Topic: "bench-throughput"})
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; i < len(msgs); i += 5000 {
+		if err := prod.Produce(ctx, msgs[i:min(i+5000, len(msgs))]...); err != nil {
+			return nil, err
+		}
+	}
+	prod.Close()
+	ws, state, done, err := newStore("tp")
+	if err != nil {
+		return nil, err
+	}
+	n, alertsN, elapsed, _, err := consume(ctx, p, cfg, "bench-throughput", ws, state, len(msgs), nil)
+	done()
+	if err != nil {
+		return nil, err
+	}
+	res.throughput = float64(n) / elapsed.Seconds()
+	res.alerts = alertsN
+	if o.latency <= 0 {
+		return res, nil
+	}
+
+	// Latency: a steady stream at half the measured rate.
+	res.rate = res.throughput / 2
+	total := min(len(msgs), int(res.rate*o.latency.Seconds()))
+	ws, state, done, err = newStore("lat")
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	lprod, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: cfg.Kafka.Brokers, Topic: "bench-latency", Acks: 1})
+	if err != nil {
+		return nil, err
+	}
+	defer lprod.Close()
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		const tick = 5 * time.Millisecond
+		per := max(1, int(res.rate*tick.Seconds()))
+		start := time.Now()
+		for i := 0; i < total; i += per {
+			batch := msgs[i:min(i+per, total)]
+			now := time.Now()
+			for j := range batch {
+				batch[j].Time = now
+			}
+			if err := lprod.Produce(lctx, batch...); err != nil {
+				return
+			}
+			if d := time.Until(start.Add(time.Duration(float64(i+per) / res.rate * float64(time.Second)))); d > 0 {
+				time.Sleep(d)
+			}
+		}
+	}()
+	_, _, _, lats, err := consume(lctx, p, cfg, "bench-latency", ws, state, total, func(m *kafka.Message) time.Time { return m.Time })
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(lats, func(i, j int) bool { return lats[i] < lats[j] })
+	res.latencyEvents = len(lats)
+	if len(lats) > 0 {
+		q := func(f float64) time.Duration { return lats[min(len(lats)-1, int(f*float64(len(lats))))] }
+		res.p50, res.p99, res.p999 = q(0.50), q(0.99), q(0.999)
+	}
+	return res, nil
+}
+
+// consume runs a processor on topic until want events are durable, and
+// returns how many, the alerts, the time taken and (when stamp is set) each
+// event's latency from its producer timestamp to the end of its batch.
+func consume(ctx context.Context, p *parts, cfg *config.Config, topic string, ws window.Store, state alerts.State, want int,
+	stamp func(*kafka.Message) time.Time) (int, int64, time.Duration, []time.Duration, error) {
+	c := *cfg
+	c.Kafka.Topic = topic
+	c.Kafka.Group = "bench-" + topic
+	pp := *p
+	pp.cfg = &c
+	var alertsN atomic.Int64
+	pr, err := newProcessor(&pp, processorOptions{store: ws, state: state, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		onAlert: func(a *alerts.Alert) { alertsN.Add(1) }})
+	if err != nil {
+		return 0, 0, 0, nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu sync.Mutex
+	var lats []time.Duration
+	var n int
+	var elapsed time.Duration
+	t0 := time.Now()
+	h := func(ctx context.Context, msgs []kafka.Message) error {
+		if err := pr.handle(ctx, msgs); err != nil {
+			return err
+		}
+		now := time.Now()
+		mu.Lock()
+		defer mu.Unlock()
+		if stamp != nil {
+			for i := range msgs {
+				lats = append(lats, now.Sub(stamp(&msgs[i])))
+			}
+		}
+		n += len(msgs)
+		if n >= want {
+			elapsed = now.Sub(t0)
+			cancel()
+		}
+		return nil
+	}
+	err = pr.source.Run(ctx, h)
+	mu.Lock()
+	defer mu.Unlock()
+	if elapsed == 0 {
+		elapsed = time.Since(t0)
+	}
+	if err != nil && ctx.Err() == nil {
+		return n, alertsN.Load(), elapsed, lats, err
+	}
+	return n, alertsN.Load(), elapsed, lats, nil
+}
+
+func keyOf(e *ingest.Event) string {
+	if e.To != nil && e.To.Account != "" {
+		return e.To.Account
+	}
+	if e.From != nil {
+		return e.From.Account
+	}
+	return ""
+}
+
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sluice-aml/sluice/alerts"
+	"github.com/sluice-aml/sluice/alerts/casequeue"
+	"github.com/sluice-aml/sluice/alerts/kafkasink"
+	"github.com/sluice-aml/sluice/ingest"
+	"github.com/sluice-aml/sluice/ingest/kafka"
+	"github.com/sluice-aml/sluice/internal/pipeline"
+	"github.com/sluice-aml/sluice/internal/server"
+	"github.com/sluice-aml/sluice/internal/telemetry"
+	"github.com/sluice-aml/sluice/scoring/window"
+)
+
+// processor is the streaming processor: a Kafka source feeding the
+// pipeline, alerts to the Kafka topic and the case queue, rejects to the
+// dead-letter topic.
+type processor struct {
+	source *kafka.Source
+	pl     *pipeline.Pipeline
+	dlq    *kafka.DeadLetter
+	sink   *kafkasink.Sink
+	tel    *telemetry.Telemetry
+	log    *slog.Logger
+}
+
+type processorOptions struct {
+	store   window.Store
+	state   alerts.State
+	cases   casequeue.Queue
+	tel     *telemetry.Telemetry
+	log     *slog.Logger
+	onAlert func(a *alerts.Alert) // demo: print alerts as they come
+}
+
+func newProcessor(p *parts, o processorOptions) (*processor, error) {
+	k := p.cfg.Kafka
+	src, err := kafka.NewSource(kafka.SourceConfig{Brokers: k.Brokers, Topic: k.Topic, GroupID: k.Group, MaxBatch: k.MaxBatch,
+		MaxWait: k.MaxWait, Logger: o.log, FetchMaxBytes: 2 * kafka.DefaultMaxMessageBytes,
+		OnRetry: func(err error, attempt int, wait time.Duration) {
+			o.log.Warn("batch failed; pausing and retrying the same batch", "err", err.Error(), "attempt", attempt, "wait", wait)
+		}})
+	if err != nil {
+		return nil, err
+	}
+	pr := &processor{source: src, tel: o.tel, log: o.log,
+		dlq:  kafka.NewDeadLetter(kafka.DeadLetterConfig{Brokers: k.Brokers, Topic: k.DeadLetterTopic}),
+		sink: kafkasink.New(kafkasink.Config{Brokers: k.Brokers, Topic: k.AlertsTopic})}
+	sinks := []pipeline.Sink{pr.sink}
+	if o.cases != nil {
+		sinks = append(sinks, sinkFunc(o.cases.Put))
+	}
+	if o.onAlert != nil {
+		sinks = append(sinks, sinkFunc(func(_ context.Context, as []alerts.Alert) error {
+			for i := range as {
+				o.onAlert(&as[i])
+			}
+			return nil
+		}))
+	}
+	if pr.pl, err = p.pipeline(o.store, o.state, sinks...); err != nil {
+		return nil, err
+	}
+	pr.pl.Decoder.MaxBytes = k.MaxMessageBytes
+	if t := o.tel; t != nil {
+		pr.pl.Scorer.OnHit = t.RuleHit
+		pr.pl.Observe = pipeline.Observer{
+			Decoded:   t.EventsProcessed,
+			Rejected:  t.DeadLettered,
+			StoreTime: t.StoreRoundTrip,
+			Alerted: func(a *alerts.Alert, produced time.Time) {
+				for _, ty := range a.Typologies {
+					t.AlertTypology(ty.ID)
+				}
+				if !produced.IsZero() {
+					t.EndToEnd(time.Since(produced))
+				}
+			},
+			BatchTotal: func(n int, _ time.Duration) { t.BatchSize(n) },
+		}
+		t.SetLagFunc(src.Lag)
+	}
+	var ruleErrs int
+	pr.pl.Scorer.OnError = func(err error) {
+		ruleErrs++
+		if ruleErrs <= 100 || ruleErrs%10000 == 0 {
+			o.log.Warn("rule evaluation error", "err", err.Error(), "count", ruleErrs)
+		}
+	}
+	pr.pl.DeadLetter = pr.deadLetter
+	return pr, nil
+}
+
+type sinkFunc func(ctx context.Context, as []alerts.Alert) error
+
+func (f sinkFunc) Write(ctx context.Context, as []alerts.Alert) error { return f(ctx, as) }
+
+// handle is the Kafka source's handler: it returns nil only when the
+// batch's effects are durable, and the source commits only then.
+func (pr *processor) handle(ctx context.Context, msgs []kafka.Message) error {
+	batch := make([]pipeline.Raw, len(msgs))
+	for i := range msgs {
+		m := &msgs[i]
+		batch[i] = pipeline.Raw{Value: m.Value, Key: m.Key, Produced: m.Time, Pos: ingest.Position{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}}
+	}
+	if pr.tel != nil && len(msgs) > 0 {
+		pr.tel.EventsIn(msgs[0].Topic, len(msgs))
+	}
+	return pr.pl.Process(ctx, batch)
+}
+
+// deadLetter writes the batch's rejects, value and key unchanged, with
+// their reasons; the batch's offsets are committed only after it returns nil.
+func (pr *processor) deadLetter(ctx context.Context, rejects []pipeline.Reject) error {
+	out := make([]kafka.Reject, len(rejects))
+	for i, r := range rejects {
+		out[i] = kafka.Reject{Reason: r.Reason, Err: r.Err, Message: kafka.Message{Topic: r.Raw.Pos.Topic, Partition: r.Raw.Pos.Partition,
+			Offset: r.Raw.Pos.Offset, Key: r.Raw.Key, Value: r.Raw.Value, Time: r.Raw.Produced}}
+	}
+	return pr.dlq.WriteBatch(ctx, out)
+}
+
+// Run consumes until ctx is done.
+func (pr *processor) Run(ctx context.Context) error {
+	defer pr.dlq.Close()
+	defer pr.sink.Close()
+	return pr.source.Run(ctx, pr.handle)
+}
+
+func runCmd(args []string) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var cf commonFlags
+	cf.register(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: sluice run --config FILE [flags]\n\nThe production processor: consumes the transactions topic, keeps windows in\nRedis, writes alerts to the alerts topic and the case queue, and serves\n/metrics, /healthz, /readyz and the case API (token in SLUICE_SERVER_TOKEN).")
+		fs.PrintDefaults()
+	}
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	cfg, err := cf.load()
+	if err != nil {
+		return fail("run", err)
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	p, err := loadParts(cfg)
+	if err != nil {
+		return fail("run", err)
+	}
+	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: cfg.Redis.Addrs, Password: cfg.Redis.Password, DB: cfg.Redis.DB})
+	defer rdb.Close()
+	store, err := window.NewRedis(rdb, window.RedisConfig{Prefix: cfg.Redis.Prefix})
+	if err != nil {
+		return fail("run", err)
+	}
+	cases, err := casequeue.NewRedis(ctx, rdb, casequeue.RedisConfig{Key: cfg.Redis.Prefix + "cases"})
+	if err != nil {
+		return fail("run", err)
+	}
+	tel, err := telemetry.New("sluice")
+	if err != nil {
+		return fail("run", err)
+	}
+	pr, err := newProcessor(p, processorOptions{store: store, state: alerts.NewRedisState(rdb, cfg.Redis.Prefix, cfg.Alerts.CoolDown+30*24*time.Hour),
+		cases: cases, tel: tel, log: log})
+	if err != nil {
+		return fail("run", err)
+	}
+	srv := server.New(server.Config{Addr: cfg.Server.Addr, Token: cfg.Server.Token}, server.Deps{Metrics: tel.Handler(), Cases: cases, Logger: log,
+		Checks: map[string]func(context.Context) error{
+			"kafka": pr.source.Ping,
+			"redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
+		}})
+	if err := srv.Check(); err != nil {
+		return fail("run", err)
+	}
+	go func() {
+		if err := srv.ListenAndServe(ctx); err != nil {
+			log.Error("http server stopped", "err", err.Error())
+			stop()
+		}
+	}()
+	go p.rules.Watch(ctx, cfg.Rules.Reload, log)
+	log.Info("sluice running", "topic", cfg.Kafka.Topic, "group", cfg.Kafka.Group, "ruleset", p.rules.Current().Hash, "http", cfg.Server.Addr)
+	if err := pr.Run(ctx); err != nil && ctx.Err() == nil {
+		return fail("run", err)
+	}
+	return exitOK
+}
