@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"errors"
+	"math"
 	"math/big"
 	"strconv"
 	"strings"
@@ -106,15 +107,18 @@ func (a Amount) Minor(decimals int) int64 {
 // minor units of 10^-decimals, rounded half away from zero. Used for currency
 // conversion, where deterministic integer results matter more than speed.
 func (a Amount) MulRate(rate Amount, decimals int) int64 {
-	if a.Frac == 0 && rate.Frac%1_000_000_000_000 == 0 && a.Int < 1<<31 {
-		// Fast path: whole amount, rate with at most 6 decimals.
+	if a.Frac == 0 && rate.Frac%1_000_000_000_000 == 0 && rate.Int < 1<<40 && decimals <= 6 {
+		// Fast path: whole amount, rate with at most 6 decimals, and a
+		// product that fits in int64 (1e8 BTC × 125000 does not).
 		r := rate.Int*1_000_000 + rate.Frac/1_000_000_000_000 // 10^-6
-		v := a.Int * r                                           // 10^-6 units
-		shift := int64(1)
-		for i := decimals; i < 6; i++ {
-			shift *= 10
+		if r == 0 || a.Int < (1<<62)/r {
+			v := a.Int * r // 10^-6 units
+			shift := int64(1)
+			for i := decimals; i < 6; i++ {
+				shift *= 10
+			}
+			return (v + shift/2) / shift
 		}
-		return (v + shift/2) / shift
 	}
 	x := a.big()
 	x.Mul(x, rate.big()) // 10^-36 units
@@ -122,6 +126,11 @@ func (a Amount) MulRate(rate Amount, decimals int) int64 {
 	half := new(big.Int).Rsh(div, 1)
 	x.Add(x, half)
 	x.Quo(x, div)
+	if !x.IsInt64() {
+		// Decode bounds amounts in their own currency only; an absurd crypto
+		// amount at a large rate saturates rather than wrapping negative.
+		return math.MaxInt64
+	}
 	return x.Int64()
 }
 

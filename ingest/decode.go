@@ -92,13 +92,19 @@ func (d Decoder) Decode(b []byte) (*Event, error) {
 	if !utf8.Valid(b) {
 		return nil, &DecodeError{Reason: ReasonInvalidUTF8, Detail: "message is not valid UTF-8"}
 	}
+	// null, arrays and scalars would otherwise decode as an empty event or a
+	// type error on no field: an event is an object or it is malformed.
+	if trimmed := bytes.TrimLeft(b, " \t\r\n"); len(trimmed) > 0 && trimmed[0] != '{' {
+		return nil, &DecodeError{Reason: ReasonMalformed, Detail: "an event must be a JSON object"}
+	}
 	var w wireEvent
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if err := dec.Decode(&w); err != nil {
 		return nil, jsonError(err)
 	}
-	if dec.More() {
+	// dec.More() is false before a stray '}' or ']', so look at the bytes.
+	if len(bytes.TrimLeft(b[dec.InputOffset():], " \t\r\n")) > 0 {
 		return nil, &DecodeError{Reason: ReasonMalformed, Detail: "trailing data after the JSON object"}
 	}
 	return d.validate(&w)

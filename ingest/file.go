@@ -76,11 +76,12 @@ func ScanLines(r io.Reader, name string, maxBytes int, fn func(Line) error) erro
 
 func emit(name string, lineNo int64, buf []byte, oversized bool, size, maxBytes int, fn func(Line) error) error {
 	pos := Position{File: name, Line: lineNo}
-	if oversized {
-		return fn(Line{Pos: pos, Err: &DecodeError{Reason: ReasonOversized, Detail: "line is " + itoa(size) + " bytes, limit is " + itoa(maxBytes)}})
-	}
 	for len(buf) > 0 && (buf[len(buf)-1] == '\n' || buf[len(buf)-1] == '\r') {
 		buf = buf[:len(buf)-1]
+	}
+	// The running size allows for "\r\n"; the line itself must fit maxBytes.
+	if oversized || len(buf) > maxBytes {
+		return fn(Line{Pos: pos, Err: &DecodeError{Reason: ReasonOversized, Detail: "line is " + itoa(size) + " bytes, limit is " + itoa(maxBytes)}})
 	}
 	if len(buf) == 0 {
 		return nil

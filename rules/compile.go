@@ -409,11 +409,16 @@ func (c *compiler) features() expr.Option {
 // expr compiles one expression against Env. Parameters and text lists are
 // always known; features only where the extra option enables them.
 func (c *compiler) expr(src string, opts ...expr.Option) (*vm.Program, error) {
-	base := []expr.Option{expr.Env(Env{}), expr.Optimize(true), expr.Patch(&namePatcher{c: c}),
+	names := &namePatcher{c: c}
+	base := []expr.Option{expr.Env(Env{}), expr.Optimize(true), expr.Patch(names),
 		expr.Function("memo_has", func(params ...any) (any, error) {
 			return params[1].(*TextList).Match(params[0].(string)), nil
 		}, new(func(string, *TextList) bool))}
 	p, err := expr.Compile(src, append(base, opts...)...)
+	if names.unknownList != "" {
+		// Otherwise expr reports a type mismatch that does not name the list.
+		return nil, fmt.Errorf("memo_has: list %q is not declared (lists: %s)", names.unknownList, strings.Join(sortedKeys(c.set.Lists), ", "))
+	}
 	if err != nil {
 		return nil, cleanExprError(err)
 	}
@@ -430,8 +435,9 @@ func cleanExprError(err error) error {
 // namePatcher resolves identifiers that are not Env fields: parameters become
 // constants, features become F[i], and memo_has's list name becomes the list.
 type namePatcher struct {
-	c        *compiler
-	features bool
+	c           *compiler
+	features    bool
+	unknownList string // a memo_has list name that is not declared
 }
 
 func (p *namePatcher) Visit(node *ast.Node) {
@@ -449,6 +455,8 @@ func (p *namePatcher) Visit(node *ast.Node) {
 			if s, ok := n.Arguments[1].(*ast.StringNode); ok {
 				if l, ok := p.c.set.Lists[s.Value]; ok {
 					ast.Patch(&n.Arguments[1], &ast.ConstantNode{Value: l})
+				} else {
+					p.unknownList = s.Value
 				}
 			}
 		}

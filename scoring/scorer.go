@@ -477,3 +477,7 @@ func (s *Scorer) evaluate(ev *rules.Evaluator, set *rules.Set, lay *layout, p *p
 	}
 	return out
 }
+
+// Layout returns the window groups of the rule set in force (tests and
+// tools read windows with them).
+func (s *Scorer) Layout() []*window.Group { return s.layoutOf(s.rules.Current()).groups }

@@ -87,6 +87,9 @@ func demo(ctx context.Context, o demoOptions) error {
 	defer b.Close()
 	cfg.Kafka.Brokers = []string{b.Addr()}
 	cfg.Kafka.Group = "sluice-demo"
+	if cfg.Lists.OFACDir == "" {
+		cfg.Lists.OFACDir = sharedOFAC()
+	}
 
 	gcfg := gen.DefaultConfig()
 	gcfg.Customers = o.customers

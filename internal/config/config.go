@@ -40,7 +40,7 @@ type Kafka struct {
 	DeadLetterTopic string        `yaml:"dead_letter_topic"`
 	AlertsTopic     string        `yaml:"alerts_topic"`
 	MaxBatch        int           `yaml:"max_batch"`
-	MaxWait         time.Duration `yaml:"max_wait"`
+	MaxWait         time.Duration `yaml:"max_wait"` // 0: hand a batch over as soon as nothing more is waiting (low latency)
 	MaxMessageBytes int           `yaml:"max_message_bytes"`
 }
 
@@ -74,6 +74,9 @@ type Rules struct {
 // Lists configures designated-entity screening.
 type Lists struct {
 	Dir       string  `yaml:"dir"`
+	OFACDir   string  `yaml:"ofac_dir"`  // sdn.csv and friends; default <dir>/ofac when present
+	UNFile    string  `yaml:"un_file"`   // UN consolidated XML; default <dir>/un/UN_consolidated.xml
+	SEMAFile  string  `yaml:"sema_file"` // Canada's SEMA XML; default <dir>/ca/sema-lmes.xml
 	Threshold float64 `yaml:"threshold"`
 	Disabled  bool    `yaml:"disabled"`
 }
@@ -93,7 +96,7 @@ type Profiles struct {
 func Default() *Config {
 	return &Config{
 		Kafka: Kafka{Brokers: []string{"127.0.0.1:9092"}, Topic: "transactions", Group: "sluice",
-			DeadLetterTopic: "transactions.dlq", AlertsTopic: "alerts", MaxBatch: 512, MaxWait: 50 * time.Millisecond,
+			DeadLetterTopic: "transactions.dlq", AlertsTopic: "alerts", MaxBatch: 512,
 			MaxMessageBytes: 64 << 10},
 		Redis:   Redis{Addrs: []string{"127.0.0.1:6379"}, Prefix: "sluice:"},
 		Scoring: Scoring{Lateness: 72 * time.Hour, Retain: 72 * time.Hour, FX: "configs/fx.yaml"},
@@ -138,7 +141,6 @@ func Load(path string) (*Config, error) {
 	}
 	return c, nil
 }
-
 
 // Validate checks every field, naming the file and line of a bad one.
 func (c *Config) Validate() error {

@@ -12,9 +12,9 @@ import (
 	"github.com/sluice-aml/sluice/rules/screening/lists"
 	"github.com/sluice-aml/sluice/rules/screening/sources/canada"
 	"github.com/sluice-aml/sluice/rules/screening/sources/fto"
-	"github.com/sluice-aml/sluice/rules/screening/sources/watchlist"
 	"github.com/sluice-aml/sluice/rules/screening/sources/ofac"
 	"github.com/sluice-aml/sluice/rules/screening/sources/un"
+	"github.com/sluice-aml/sluice/rules/screening/sources/watchlist"
 )
 
 // LoadSet reads every list the configuration names into one Set.

@@ -40,6 +40,7 @@ type Screener struct {
 	post    [][]int32          // token -> names containing it
 	dels    map[string][]int32 // delete-1 variant (and the token itself) -> tokens
 	phon    map[string][]int32 // phonetic key -> tokens
+	tokPhon []string
 	maxIDF  float32
 
 	names   []indexedName
@@ -98,6 +99,9 @@ func New(set *lists.Set, cfg Config) (*Screener, error) {
 			for _, t := range toks {
 				in.toks = append(in.toks, s.tokenID(t))
 			}
+			// "ISSA, Issa Osman": a repeated token is one piece of evidence,
+			// as it is in the query.
+			in.toks = uniq(in.toks)
 			s.names = append(s.names, in)
 		}
 		for _, w := range e.Wallets {
@@ -112,7 +116,7 @@ func New(set *lists.Set, cfg Config) (*Screener, error) {
 	}
 	s.post = make([][]int32, len(s.tokText))
 	for ni := range s.names {
-		for _, t := range uniq(s.names[ni].toks) {
+		for _, t := range s.names[ni].toks {
 			s.post[t] = append(s.post[t], int32(ni))
 		}
 	}
@@ -154,8 +158,9 @@ func New(set *lists.Set, cfg Config) (*Screener, error) {
 // edit turns a name into another name (Ali/Ari, Li/Le).
 const minFuzzyLen = 4
 
-// minFuzzySim is the lowest Jaro-Winkler similarity of a fuzzy token match.
-const minFuzzySim = 0.84
+// minFuzzySim is the lowest tokenSim of a fuzzy token match: one edit in
+// four letters.
+const minFuzzySim = 0.75
 
 func (s *Screener) tokenID(t string) int32 {
 	if id, ok := s.vocab[t]; ok {
@@ -165,6 +170,7 @@ func (s *Screener) tokenID(t string) int32 {
 	s.vocab[t] = id
 	s.tokText = append(s.tokText, t)
 	s.tokRune = append(s.tokRune, []rune(t))
+	s.tokPhon = append(s.tokPhon, phonetic(t))
 	return id
 }
 
@@ -220,7 +226,7 @@ func (s *Screener) ScreenWallet(addr string) []Match {
 	var out []Match
 	for _, ei := range s.wallets[k] {
 		e := &s.set.Entries[ei]
-		out = append(out, s.match(e, addr, addr, 1, "wallet address listed exactly"))
+		out = append(out, s.match(e, e.Name, addr, 1, "wallet address "+addr+" listed exactly"))
 	}
 	return out
 }
@@ -243,7 +249,7 @@ func (s *Screener) ScreenID(id string) []Match {
 				}
 			}
 		}
-		out = append(out, s.match(e, listed, id, 1, "identifier listed exactly: "+listed))
+		out = append(out, s.match(e, e.Name, id, 1, "identifier listed exactly: "+listed))
 	}
 	return out
 }
@@ -391,43 +397,37 @@ func (s *Screener) lookup(t string) qtok {
 		if len(x.cands) > 0 {
 			seen[x.cands[0].tok] = true
 		}
-		try := func(k string) {
-			for _, id := range s.dels[k] {
-				if seen[id] || utf8.RuneCountInString(s.tokText[id]) < minFuzzyLen {
-					continue
-				}
-				seen[id] = true
-				if sim := float32(jaroWinkler(r, s.tokRune[id])); sim >= minFuzzySim {
-					x.cands = append(x.cands, tokSim{id, sim})
-					if sim > x.best {
-						x.best = sim
-					}
-					if x.w == 0 || s.idf[id] > x.w && x.cands[0].sim < 1 {
-						x.w = s.idf[id]
-					}
-				}
+		pk := phonetic(t)
+		add := func(id int32) {
+			if seen[id] {
+				return
+			}
+			seen[id] = true
+			if utf8.RuneCountInString(s.tokText[id]) < minFuzzyLen {
+				return
+			}
+			sim := tokenSim(r, s.tokRune[id], s.tokPhon[id] == pk)
+			if sim < minFuzzySim {
+				return
+			}
+			x.cands = append(x.cands, tokSim{id, sim})
+			if sim > x.best {
+				x.best = sim
+			}
+			if len(x.cands) == 1 || x.cands[0].sim < 1 && s.idf[id] > x.w {
+				x.w = s.idf[id]
 			}
 		}
-		try(t)
+		for _, id := range s.dels[t] {
+			add(id)
+		}
 		for _, d := range deletes1(t) {
-			try(d)
-		}
-		for _, id := range s.phon[phonetic(t)] {
-			if !seen[id] {
-				seen[id] = true
-				// Same sound: at least as good as one edit.
-				sim := float32(jaroWinkler(r, s.tokRune[id]))
-				if sim < minFuzzySim {
-					continue
-				}
-				x.cands = append(x.cands, tokSim{id, sim})
-				if sim > x.best {
-					x.best = sim
-				}
-				if x.w == 0 {
-					x.w = s.idf[id]
-				}
+			for _, id := range s.dels[d] {
+				add(id)
 			}
+		}
+		for _, id := range s.phon[pk] {
+			add(id)
 		}
 	}
 	if x.w == 0 {
@@ -488,7 +488,13 @@ func (s *Screener) score(q []qtok, qw float32, n *indexedName) (float64, string)
 	}
 	qCov := float64(qm / qw)
 	lCov := float64(lm / n.wsum)
-	score := qCov * (1 - dropPenalty*(1-lCov))
+	// Three or more tokens in common is strong evidence on its own: a wire
+	// that leaves out a middle name or a second surname costs less.
+	pen := dropPenalty
+	if matched >= 3 {
+		pen = dropPenaltyStrong
+	}
+	score := qCov * (1 - pen*(1-lCov))
 	// One shared token is never enough against a name of several tokens.
 	if matched == 1 && len(n.toks) > 1 {
 		score *= 0.75
@@ -513,7 +519,10 @@ func (s *Screener) score(q []qtok, qw float32, n *indexedName) (float64, string)
 
 // dropPenalty is how much an unmatched listed token costs, as a share of its
 // weight.
-const dropPenalty = 0.45
+const (
+	dropPenalty       = 0.45
+	dropPenaltyStrong = 0.3
+)
 
 func sortMatches(ms []Match) {
 	sort.SliceStable(ms, func(i, j int) bool {

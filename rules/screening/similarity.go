@@ -1,66 +1,5 @@
 package screening
 
-// jaroWinkler is the Jaro-Winkler similarity of two tokens, 0..1. Typos in
-// names fall mostly near the end (transliteration variants: Guzman/Guzmán,
-// Mohammed/Muhammad), which is what the prefix bonus rewards.
-func jaroWinkler(a, b []rune) float64 {
-	la, lb := len(a), len(b)
-	if la == 0 || lb == 0 {
-		return 0
-	}
-	if la > lb {
-		a, b, la, lb = b, a, lb, la
-	}
-	window := lb/2 - 1
-	if window < 0 {
-		window = 0
-	}
-	var ma, mb [64]bool
-	if lb > 64 {
-		return 0
-	}
-	matches := 0
-	for i := 0; i < la; i++ {
-		lo, hi := i-window, i+window+1
-		if lo < 0 {
-			lo = 0
-		}
-		if hi > lb {
-			hi = lb
-		}
-		for j := lo; j < hi; j++ {
-			if !mb[j] && a[i] == b[j] {
-				ma[i], mb[j] = true, true
-				matches++
-				break
-			}
-		}
-	}
-	if matches == 0 {
-		return 0
-	}
-	trans, k := 0, 0
-	for i := 0; i < la; i++ {
-		if !ma[i] {
-			continue
-		}
-		for !mb[k] {
-			k++
-		}
-		if a[i] != b[k] {
-			trans++
-		}
-		k++
-	}
-	m := float64(matches)
-	jaro := (m/float64(la) + m/float64(lb) + (m-float64(trans)/2)/m) / 3
-	prefix := 0
-	for prefix < 4 && prefix < la && a[prefix] == b[prefix] {
-		prefix++
-	}
-	return jaro + float64(prefix)*0.1*(1-jaro)
-}
-
 // deletes1 returns s with each one of its runes deleted: the symmetric
 // delete neighbourhood that finds every token within one edit (insertion,
 // deletion, substitution or adjacent transposition) by exact lookups.
@@ -75,3 +14,54 @@ func deletes1(s string) []string {
 	}
 	return out
 }
+
+// osa is the optimal string alignment distance (Levenshtein plus adjacent
+// transpositions) of two tokens.
+func osa(a, b []rune) int {
+	la, lb := len(a), len(b)
+	if la == 0 {
+		return lb
+	}
+	if lb == 0 {
+		return la
+	}
+	var buf [3][32]int
+	if lb >= 32 {
+		return max(la, lb)
+	}
+	prev2, prev, cur := buf[0][:lb+1], buf[1][:lb+1], buf[2][:lb+1]
+	for j := 0; j <= lb; j++ {
+		prev[j] = j
+	}
+	for i := 1; i <= la; i++ {
+		cur[0] = i
+		for j := 1; j <= lb; j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				v = min(v, prev2[j-2]+1)
+			}
+			cur[j] = v
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[lb]
+}
+
+// tokenSim is how alike two different tokens are, 0..1: one minus the edit
+// distance over the longer length, so one typo in "guzman" costs more than
+// one in "generacion", raised to phoneticSim for tokens that sound the same.
+func tokenSim(a, b []rune, samePhon bool) float32 {
+	d := osa(a, b)
+	sim := 1 - float32(d)/float32(max(len(a), len(b)))
+	if samePhon && sim < phoneticSim {
+		sim = phoneticSim
+	}
+	return sim
+}
+
+// phoneticSim is the similarity of two spellings with the same sound key.
+const phoneticSim = 0.85

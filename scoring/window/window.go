@@ -4,6 +4,45 @@
 // Two stores implement Store with identical results on identical input: Redis
 // (production) and memory (demo, replay, tests). The contract test suite in
 // storetest runs against both.
+//
+// # Exactness
+//
+// Both stores compute exactly the same thing, defined step by step so that a
+// replay gives the same numbers as the live run. For an Update at event time
+// t and each feature with bucket b = BucketOf(t), n = Buckets():
+//
+//  1. If (Group.Name, Key, TxID) was recorded in the partition of t's event
+//     day, nothing changes: Replayed is set and Out is what was recorded.
+//     A redelivered event must carry the same Time.
+//  2. Buckets (and distinct members whose score is) older than b-n+1 are
+//     removed: the old edge is exact to one bucket, and an out-of-order event
+//     reads only what its key still keeps. An event later than a whole window
+//     behind the key's newest one therefore does not see buckets that newer
+//     events already dropped.
+//  3. If Input.Apply, the input is added to bucket b: count +1, sum +Value,
+//     max keeps the larger; distinct sets the member's score to the largest
+//     bucket it was seen in, then evicts, while more than DistinctCap
+//     members remain, the lowest score first and among equal scores the
+//     smallest member (byte order, as a Redis ZSET does).
+//  4. Out is the aggregate over the kept buckets in [b-n+1, b] (0 when empty;
+//     max may be negative when only negative values were applied); distinct
+//     counts the members whose score is in that range.
+//  5. The update is recorded with its Out.
+//
+// Idempotency records are kept per event day and dropped once the key's
+// newest event time has moved more than the horizon (largest window of the
+// group + Retain) past their day. An update whose event day is older than
+// that horizon can neither be deduplicated nor usefully counted: it is read
+// only (no input applied), not recorded, and Replayed is false.
+//
+// Redis also expires keys in wall-clock time (window + Retain + slack for
+// windows, a day more for idempotency records), which only matters for a key
+// that is idle longer than that. Redis computes values with Lua doubles: they
+// are exact while a window's value stays below 2^53.
+//
+// Work per update and feature is O(kept buckets) <= O(n) for count, sum and
+// max, and O(log DistinctCap) for distinct; the default bucket (Window/48)
+// keeps n at 48.
 package window
 
 import (

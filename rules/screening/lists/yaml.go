@@ -45,6 +45,8 @@ type yamlEntry struct {
 	Note          string   `yaml:"note"`
 }
 
+var entryFields = map[string]bool{"id": true, "name": true, "type": true, "aliases": true, "programs": true, "wallets": true, "ids": true, "dobs": true, "nationalities": true, "listed": true, "note": true}
+
 var (
 	listIDRe = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
 	dateRe   = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
@@ -76,6 +78,14 @@ func ParseYAML(r io.Reader, name, wantList string) ([]Entry, error) {
 	out := make([]Entry, 0, len(f.Entries))
 	for i := range f.Entries {
 		n := &f.Entries[i]
+		if n.Kind != yaml.MappingNode {
+			return nil, &ParseError{File: name, Line: n.Line, Msg: fmt.Sprintf("entry %d: want a mapping with id and name", i+1)}
+		}
+		for k := 0; k+1 < len(n.Content); k += 2 {
+			if key := n.Content[k]; !entryFields[key.Value] {
+				return nil, &ParseError{File: name, Line: key.Line, Msg: fmt.Sprintf("entry %d: unknown field %q (known: id, name, type, aliases, programs, wallets, ids, dobs, nationalities, listed, note)", i+1, key.Value)}
+			}
+		}
 		var y yamlEntry
 		if err := n.Decode(&y); err != nil {
 			return nil, &ParseError{File: name, Line: n.Line, Msg: fmt.Sprintf("entry %d: %v", i+1, err)}

@@ -1,0 +1,127 @@
+package kafkasink
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	kafkago "github.com/segmentio/kafka-go"
+	"github.com/sluice-aml/sluice/alerts"
+	"github.com/sluice-aml/sluice/ingest/kafka"
+)
+
+// Headers carried by every alert message.
+const (
+	HeaderAlertID      = "sluice-alert-id"
+	HeaderAlertVersion = "sluice-alert-version"
+)
+
+// DefaultTopic is the alerts topic when Config.Topic is empty.
+const DefaultTopic = "alerts"
+
+// Config configures a Sink.
+type Config struct {
+	Brokers []string
+	Topic   string // default DefaultTopic
+	// WriteTimeout bounds one Write (default 10s).
+	WriteTimeout time.Duration
+}
+
+// Validate reports the first setting that needs fixing.
+func (c Config) Validate() error {
+	if len(c.Brokers) == 0 {
+		return errors.New("kafka alert sink: brokers are required (host:port list)")
+	}
+	for i, b := range c.Brokers {
+		if !strings.Contains(b, ":") {
+			return fmt.Errorf("kafka alert sink: brokers[%d] %q must be host:port", i, b)
+		}
+	}
+	if c.WriteTimeout < 0 {
+		return fmt.Errorf("kafka alert sink: write timeout %v must not be negative", c.WriteTimeout)
+	}
+	return nil
+}
+
+// Sink writes alerts to Kafka.
+type Sink struct {
+	cfg Config
+	w   *kafkago.Writer
+	err error // configuration error, returned by every Write
+}
+
+// New returns a Sink. A bad configuration is reported by Validate and by
+// every Write.
+func New(cfg Config) *Sink {
+	if cfg.Topic == "" {
+		cfg.Topic = DefaultTopic
+	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = 10 * time.Second
+	}
+	if err := cfg.Validate(); err != nil {
+		return &Sink{cfg: cfg, err: err}
+	}
+	return &Sink{cfg: cfg, w: &kafkago.Writer{
+		Addr:         kafkago.TCP(cfg.Brokers...),
+		Topic:        cfg.Topic,
+		Balancer:     &kafkago.Hash{}, // by subject account
+		BatchSize:    1000,
+		BatchBytes:   kafka.DefaultMaxMessageBytes,
+		BatchTimeout: time.Millisecond, // Write hands whole slices; never wait for more
+		RequiredAcks: kafkago.RequireAll,
+		MaxAttempts:  3,
+	}}
+}
+
+// Write writes alerts in order and returns once all are acknowledged.
+func (s *Sink) Write(ctx context.Context, as []alerts.Alert) error {
+	if s.err != nil {
+		return s.err
+	}
+	if len(as) == 0 {
+		return nil
+	}
+	msgs := make([]kafkago.Message, len(as))
+	for i := range as {
+		a := &as[i]
+		v, err := json.Marshal(a)
+		if err != nil {
+			return fmt.Errorf("kafka alert sink: encode alert %s: %w", a.ID, err)
+		}
+		msgs[i] = kafkago.Message{
+			Key:   []byte(a.Subject.Account),
+			Value: v,
+			Headers: []kafkago.Header{
+				{Key: HeaderAlertID, Value: []byte(a.ID)},
+				{Key: HeaderAlertVersion, Value: strconv.AppendInt(nil, int64(a.Version), 10)},
+			},
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.WriteTimeout)
+	defer cancel()
+	if err := s.w.WriteMessages(ctx, msgs...); err != nil {
+		return fmt.Errorf("kafka alert sink: write %d alerts to %q: %w", len(msgs), s.cfg.Topic, err)
+	}
+	return nil
+}
+
+// Ping checks that a broker answers and the alerts topic exists.
+func (s *Sink) Ping(ctx context.Context) error {
+	if s.err != nil {
+		return s.err
+	}
+	return kafka.Ping(ctx, s.cfg.Brokers, s.cfg.Topic)
+}
+
+// Close releases the writer's connections.
+func (s *Sink) Close() error {
+	if s.w == nil {
+		return nil
+	}
+	return s.w.Close()
+}

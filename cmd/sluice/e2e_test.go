@@ -1,0 +1,420 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	kgo "github.com/segmentio/kafka-go"
+
+	"github.com/sluice-aml/sluice/alerts"
+	"github.com/sluice-aml/sluice/ingest"
+	"github.com/sluice-aml/sluice/ingest/kafka"
+	"github.com/sluice-aml/sluice/internal/broker"
+	"github.com/sluice-aml/sluice/internal/config"
+	"github.com/sluice-aml/sluice/internal/gen"
+	"github.com/sluice-aml/sluice/scoring/window"
+)
+
+// testRedis connects to the test Redis (SLUICE_TEST_REDIS or 127.0.0.1:6379)
+// under a unique prefix, removed when the test ends.
+func testRedis(t *testing.T) (*redis.Client, string) {
+	t.Helper()
+	addr := os.Getenv("SLUICE_TEST_REDIS")
+	if addr == "" {
+		addr = "127.0.0.1:6379"
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	if err := rdb.Ping(context.Background()).Err(); err != nil {
+		t.Fatalf("Redis at %s is not answering (deploy/test.sh starts it): %v", addr, err)
+	}
+	prefix := fmt.Sprintf("sluice-test:%s:%d:", t.Name(), time.Now().UnixNano())
+	t.Cleanup(func() {
+		deleteKeys(context.Background(), rdb, prefix)
+		rdb.Close()
+	})
+	return rdb, prefix
+}
+
+// testConfig is the default configuration with the repository's configs.
+func testConfig(t *testing.T) *config.Config {
+	t.Helper()
+	cfg := config.Default()
+	root := filepath.Join("..", "..")
+	cfg.Rules.Paths = []string{filepath.Join(root, "configs", "rules"), filepath.Join(root, "configs", "typologies")}
+	cfg.Scoring.FX = filepath.Join(root, "configs", "fx.yaml")
+	cfg.Lists.Dir = filepath.Join(root, "configs", "lists")
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// testStream generates a small deterministic stream with every pattern.
+func testStream(t *testing.T, customers, days int) ([]*ingest.Event, [][]byte) {
+	t.Helper()
+	gcfg := gen.DefaultConfig()
+	gcfg.Customers, gcfg.Days = customers, days
+	var evs []*ingest.Event
+	var raw [][]byte
+	if _, err := gen.Generate(gcfg, func(e *ingest.Event) error {
+		b, err := json.Marshal(e)
+		evs = append(evs, e)
+		raw = append(raw, b)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return evs, raw
+}
+
+func startBroker(t *testing.T, topics ...broker.Topic) *broker.Broker {
+	t.Helper()
+	b, err := broker.Start(broker.Config{Topics: topics})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	return b
+}
+
+func produceAll(t *testing.T, addr, topic string, values [][]byte) {
+	t.Helper()
+	p, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: []string{addr}, Topic: topic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	msgs := make([]kafka.Message, len(values))
+	for i, v := range values {
+		msgs[i] = kafka.Message{Value: v}
+	}
+	for i := 0; i < len(msgs); i += 2000 {
+		if err := p.Produce(context.Background(), msgs[i:min(i+2000, len(msgs))]...); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// runSink collects one processor run over the transactions topic: it stops when
+// stopAfter events have been handled (and, when crash is set, right after
+// that batch's effects are durable but before its offsets are committed).
+type runSink struct {
+	mu     sync.Mutex
+	alerts map[string]alerts.Alert
+	seen   int
+}
+
+func (r *runSink) Write(_ context.Context, as []alerts.Alert) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, a := range as {
+		if prev, ok := r.alerts[a.ID]; !ok || a.Version >= prev.Version {
+			r.alerts[a.ID] = a
+		}
+	}
+	return nil
+}
+
+func (r *runSink) sortedJSON(t *testing.T) []byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := &collector{alerts: r.alerts}
+	var buf bytes.Buffer
+	for _, a := range c.sorted() {
+		b, err := json.Marshal(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf.Write(b)
+		buf.WriteByte('\n')
+	}
+	return buf.Bytes()
+}
+
+func consumeUntil(t *testing.T, p *parts, cfg *config.Config, ws window.Store, state alerts.State, sink *runSink, stopAfter int, crash bool) {
+	t.Helper()
+	pr, err := newProcessor(p, processorOptions{store: ws, state: state, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		onAlert: func(a *alerts.Alert) { sink.Write(context.Background(), []alerts.Alert{*a}) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	errCrash := errors.New("crash")
+	h := func(ctx context.Context, msgs []kafka.Message) error {
+		if err := pr.handle(ctx, msgs); err != nil {
+			return err
+		}
+		sink.mu.Lock()
+		sink.seen += len(msgs)
+		done := sink.seen >= stopAfter
+		sink.mu.Unlock()
+		if done {
+			cancel()
+			if crash {
+				return errCrash // effects durable, offsets never committed
+			}
+		}
+		return nil
+	}
+	if err := pr.source.Run(ctx, h); err != nil && ctx.Err() == nil && !errors.Is(err, errCrash) {
+		t.Fatal(err)
+	}
+	if ctx.Err() == context.DeadlineExceeded {
+		t.Fatalf("processor timed out after %d of %d events", sink.seen, stopAfter)
+	}
+}
+
+// probe reads every account's windows at the end of the stream, read-only.
+func probe(t *testing.T, p *parts, ws window.Store, evs []*ingest.Event) []byte {
+	t.Helper()
+	sc, err := p.pipeline(ws, alerts.NewMemoryState())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lay := sc.Scorer.Layout()
+	end := evs[len(evs)-1].Time.UnixMilli()
+	accounts := map[string]bool{}
+	for _, e := range evs {
+		for _, pt := range []*ingest.Party{e.From, e.To} {
+			if pt != nil && pt.Account != "" {
+				accounts[pt.Account] = true
+			}
+		}
+	}
+	var keys []string
+	for a := range accounts {
+		keys = append(keys, a)
+	}
+	sort.Strings(keys)
+	var ups []*window.Update
+	for _, g := range lay {
+		if !strings.HasPrefix(g.Name, "acct") || strings.HasSuffix(g.Name, "@local") {
+			continue
+		}
+		for _, k := range keys {
+			ups = append(ups, &window.Update{Group: g, Key: k, TxID: "probe", Time: end, Inputs: make([]window.Input, len(g.Features))})
+		}
+	}
+	if err := ws.Apply(context.Background(), ups); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	for _, u := range ups {
+		fmt.Fprintf(&buf, "%s %s %v\n", u.Group.Name, u.Key, u.Out)
+	}
+	return buf.Bytes()
+}
+
+// TestCrashRestart stops the processor mid-stream after a batch's effects
+// are durable but before its offsets are committed, starts a new one on the
+// same Redis state, and checks that every window value and every alert is
+// exactly what a clean run gives: nothing lost, nothing doubled.
+func TestCrashRestart(t *testing.T) {
+	evs, raw := testStream(t, 300, 9)
+	cfg := testConfig(t)
+	cfg.Lists.Disabled = true
+	cfg.Kafka.MaxBatch = 200
+	p, err := loadParts(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb, prefix := testRedis(t)
+
+	// Clean run, one partition so the order is the same in both runs.
+	b1 := startBroker(t, broker.Topic{Name: "tx", Partitions: 1}, broker.Topic{Name: "dlq"}, broker.Topic{Name: "alerts"})
+	produceAll(t, b1.Addr(), "tx", raw)
+	c1 := *cfg
+	c1.Kafka.Brokers, c1.Kafka.Topic, c1.Kafka.DeadLetterTopic, c1.Kafka.AlertsTopic, c1.Kafka.Group = []string{b1.Addr()}, "tx", "dlq", "alerts", "g"
+	p1 := *p
+	p1.cfg = &c1
+	clean := &runSink{alerts: map[string]alerts.Alert{}}
+	cleanStore, err := window.NewRedis(rdb, window.RedisConfig{Prefix: prefix + "clean:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	consumeUntil(t, &p1, &c1, cleanStore, alerts.NewRedisState(rdb, prefix+"clean:", time.Hour), clean, len(raw), false)
+
+	// Crashing run: stop twice mid-stream, each time without committing.
+	b2 := startBroker(t, broker.Topic{Name: "tx", Partitions: 1}, broker.Topic{Name: "dlq"}, broker.Topic{Name: "alerts"})
+	produceAll(t, b2.Addr(), "tx", raw)
+	c2 := c1
+	c2.Kafka.Brokers = []string{b2.Addr()}
+	p2 := *p
+	p2.cfg = &c2
+	crashed := &runSink{alerts: map[string]alerts.Alert{}}
+	store, err := window.NewRedis(rdb, window.RedisConfig{Prefix: prefix + "crash:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := alerts.NewRedisState(rdb, prefix+"crash:", time.Hour)
+	consumeUntil(t, &p2, &c2, store, state, crashed, len(raw)/3, true)
+	first := crashed.seen
+	consumeUntil(t, &p2, &c2, store, state, crashed, 2*len(raw)/3, true)
+	crashed.seen -= 0
+	consumeUntil(t, &p2, &c2, store, state, crashed, len(raw)+(crashed.seen-first)+first, false)
+	if crashed.seen <= len(raw) {
+		t.Fatalf("the restarted processor saw %d events for %d produced: no redelivery happened, the test proves nothing", crashed.seen, len(raw))
+	}
+
+	if len(clean.alerts) == 0 {
+		t.Fatal("the clean run raised no alert: the stream has no patterns")
+	}
+	if a, b := clean.sortedJSON(t), crashed.sortedJSON(t); !bytes.Equal(a, b) {
+		t.Errorf("alerts differ after a crash: clean run %d alerts, crashed run %d\n%s", len(clean.alerts), len(crashed.alerts), firstDiff(a, b))
+	}
+	if a, b := probe(t, p, cleanStore, evs), probe(t, p, store, evs); !bytes.Equal(a, b) {
+		t.Errorf("window values differ after a crash:\n%s", firstDiff(a, b))
+	}
+	t.Logf("%d events, %d redelivered, %d alerts identical", len(raw), crashed.seen-len(raw), len(clean.alerts))
+}
+
+func firstDiff(a, b []byte) string {
+	la, lb := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
+	for i := 0; i < max(len(la), len(lb)); i++ {
+		var x, y string
+		if i < len(la) {
+			x = la[i]
+		}
+		if i < len(lb) {
+			y = lb[i]
+		}
+		if x != y {
+			return fmt.Sprintf("line %d:\n- %s\n+ %s", i+1, x, y)
+		}
+	}
+	return "(same lines)"
+}
+
+// TestBadInputDeadLetter produces malformed events between good ones, one
+// of them with kcat (librdkafka) as an independent client, and checks that
+// each bad one lands in the dead-letter topic, byte for byte, with the right
+// reason, and that every good one was processed.
+func TestBadInputDeadLetter(t *testing.T) {
+	good := `{"id":"ok-%d","time":"2025-03-04T10:%02d:00-05:00","kind":"p2p","amount":"25.00","currency":"CAD","from":{"account":"A-%d"},"to":{"account":"B-%d"}}`
+	big := `{"id":"big","time":"2025-03-04T10:00:00Z","kind":"wire","amount":"1","currency":"CAD","to":{"account":"X"},"memo":"` + strings.Repeat("x", 10<<20) + `"}`
+	bad := []struct {
+		name, value, reason string
+	}{
+		{"not json", `{"id": nope}`, ingest.ReasonMalformed},
+		{"truncated", `{"id":"t1","time":"2025-03-04T10:00:00Z"`, ingest.ReasonMalformed},
+		{"amount object", `{"id":"t2","time":"2025-03-04T10:00:00Z","kind":"wire","amount":{"v":1},"currency":"CAD","to":{"account":"X"}}`, ingest.ReasonInvalid},
+		{"missing id", `{"time":"2025-03-04T10:00:00Z","kind":"wire","amount":"1","currency":"CAD","to":{"account":"X"}}`, ingest.ReasonMissing},
+		{"missing account", `{"id":"t3","time":"2025-03-04T10:00:00Z","kind":"wire","amount":"1","currency":"CAD","to":{"name":"X"}}`, ingest.ReasonMissing},
+		{"negative amount", `{"id":"t4","time":"2025-03-04T10:00:00Z","kind":"wire","amount":"-5.00","currency":"CAD","to":{"account":"X"}}`, ingest.ReasonInvalid},
+		{"absurd amount", `{"id":"t5","time":"2025-03-04T10:00:00Z","kind":"wire","amount":"99999999999999","currency":"CAD","to":{"account":"X"}}`, ingest.ReasonInvalid},
+		{"bad date", `{"id":"t6","time":"2025-02-30T10:00:00","kind":"wire","amount":"1","currency":"CAD","to":{"account":"X"}}`, ingest.ReasonInvalid},
+		{"unknown currency", `{"id":"t7","time":"2025-03-04T10:00:00Z","kind":"wire","amount":"1","currency":"ZZZ","to":{"account":"X"}}`, ingest.ReasonInvalid},
+		{"invalid utf-8", "{\"id\":\"t8\",\"memo\":\"\xff\xfe\"}", ingest.ReasonInvalidUTF8},
+		{"10 MB", big, ingest.ReasonOversized},
+		{"too late", `{"id":"late","time":"2025-02-01T10:00:00Z","kind":"wire","amount":"1","currency":"CAD","to":{"account":"X"}}`, ingest.ReasonTooLate},
+	}
+	b := startBroker(t, broker.Topic{Name: "tx", Partitions: 3}, broker.Topic{Name: "dlq"}, broker.Topic{Name: "alerts"})
+	var values [][]byte
+	nGood := 0
+	for i, c := range bad {
+		for j := 0; j < 5; j++ {
+			values = append(values, []byte(fmt.Sprintf(good, nGood, nGood%60, nGood, nGood)))
+			nGood++
+		}
+		if i == 0 {
+			continue // produced with kcat below
+		}
+		values = append(values, []byte(c.value))
+	}
+	produceAll(t, b.Addr(), "tx", values)
+	kcatProduce(t, b.Addr(), "tx", bad[0].value)
+
+	cfg := testConfig(t)
+	cfg.Lists.Disabled = true
+	cfg.Kafka.Brokers, cfg.Kafka.Topic, cfg.Kafka.DeadLetterTopic, cfg.Kafka.AlertsTopic, cfg.Kafka.Group = []string{b.Addr()}, "tx", "dlq", "alerts", "g"
+	p, err := loadParts(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &runSink{alerts: map[string]alerts.Alert{}}
+	processed := 0
+	pr, err := newProcessor(p, processorOptions{store: window.NewMemory(), state: alerts.NewMemoryState(), log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr.pl.Observe.Decoded = func(n int) { processed += n }
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	total := len(values) + 1
+	seen := 0
+	_ = sink
+	err = pr.source.Run(ctx, func(ctx context.Context, msgs []kafka.Message) error {
+		if err := pr.handle(ctx, msgs); err != nil {
+			return err
+		}
+		if seen += len(msgs); seen >= total {
+			cancel()
+		}
+		return nil
+	})
+	if err != nil && ctx.Err() == nil {
+		t.Fatal(err)
+	}
+	// The too-late event is decoded (then refused by the scorer).
+	if processed != nGood+1 {
+		t.Errorf("processed %d good events, want %d", processed-1, nGood)
+	}
+
+	r := kgo.NewReader(kgo.ReaderConfig{Brokers: []string{b.Addr()}, Topic: "dlq", MaxBytes: 64 << 20})
+	defer r.Close()
+	got := map[string]kgo.Message{}
+	rctx, rcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer rcancel()
+	for len(got) < len(bad) {
+		m, err := r.ReadMessage(rctx)
+		if err != nil {
+			t.Fatalf("dead-letter topic: %d of %d messages: %v", len(got), len(bad), err)
+		}
+		got[string(m.Value)] = m
+	}
+	for _, c := range bad {
+		m, ok := got[c.value]
+		if !ok {
+			t.Errorf("%s: not in the dead-letter topic byte for byte", c.name)
+			continue
+		}
+		h := map[string]string{}
+		for _, x := range m.Headers {
+			h[x.Key] = string(x.Value)
+		}
+		if h["sluice-reason"] != c.reason {
+			t.Errorf("%s: reason %q, want %q (error %q)", c.name, h["sluice-reason"], c.reason, h["sluice-error"])
+		}
+		if h["sluice-error"] == "" || h["sluice-source-topic"] != "tx" || h["sluice-source-offset"] == "" || h["sluice-source-partition"] == "" {
+			t.Errorf("%s: headers incomplete: %v", c.name, h)
+		}
+	}
+}
+
+func kcatProduce(t *testing.T, addr, topic, value string) {
+	t.Helper()
+	path, err := exec.LookPath("kcat")
+	if err != nil {
+		t.Fatal("kcat is not installed: run deploy/test.sh (it installs Debian's kcat) or apt-get install kcat")
+	}
+	cmd := exec.Command(path, "-b", addr, "-t", topic, "-P", "-p", "0")
+	cmd.Stdin = strings.NewReader(value + "\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("kcat: %v: %s", err, out)
+	}
+}

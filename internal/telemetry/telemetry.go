@@ -1,0 +1,258 @@
+package telemetry
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	"go.opentelemetry.io/otel/metric"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/resource"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// instrumentation is the scope name of every instrument and span.
+const instrumentation = "github.com/sluice-aml/sluice"
+
+// Bucket boundaries, in seconds for latencies. End to end spans 1 ms (an
+// in-memory replay) to 10 s (a consumer catching up after Redis came back);
+// a store round trip is sub-millisecond on the same machine and seconds only
+// when something is wrong.
+var (
+	EndToEndBuckets  = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+	StoreBuckets     = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1}
+	BatchSizeBuckets = []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000}
+)
+
+// Rule modes, the values of the mode label of sluice_rule_hits_total.
+const (
+	ModeActive = "active"
+	ModeShadow = "shadow"
+)
+
+// Telemetry owns a meter provider that exports to its own Prometheus
+// registry (never the global default, so two instances do not collide in
+// tests) and the instruments of the processor.
+type Telemetry struct {
+	registry *prometheus.Registry
+	provider *sdkmetric.MeterProvider
+	meter    metric.Meter
+	tracer   trace.Tracer
+	handler  http.Handler
+
+	eventsIn      metric.Int64Counter
+	processed     metric.Int64Counter
+	deadLettered  metric.Int64Counter
+	ruleHits      metric.Int64Counter
+	alertsByTyp   metric.Int64Counter
+	alertsWritten metric.Int64Counter
+	endToEnd      metric.Float64Histogram
+	storeRT       metric.Float64Histogram
+	batchSize     metric.Int64Histogram
+
+	lag atomic.Pointer[func() int64]
+
+	// Attribute options per label value, built on first use and reused, so
+	// the hot path does not build an attribute.Set per call.
+	topics, reasons, typologies, sinks attrCache
+	rulesActive, rulesShadow           attrCache
+}
+
+// New builds the meter provider, its Prometheus registry and every
+// instrument. serviceName becomes the service.name resource attribute
+// (target_info on /metrics).
+func New(serviceName string) (*Telemetry, error) {
+	if serviceName == "" {
+		return nil, fmt.Errorf("telemetry: service name is empty; pass e.g. \"sluice\"")
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	exporter, err := otelprom.New(otelprom.WithRegisterer(reg), otelprom.WithoutScopeInfo())
+	if err != nil {
+		return nil, fmt.Errorf("telemetry: prometheus exporter: %w", err)
+	}
+	res := resource.NewSchemaless(attribute.String("service.name", serviceName))
+	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter), sdkmetric.WithResource(res))
+
+	t := &Telemetry{
+		registry: reg,
+		provider: provider,
+		meter:    provider.Meter(instrumentation),
+		// The global provider is a no-op until someone calls
+		// otel.SetTracerProvider (e.g. with an OTLP exporter); tracers taken
+		// from it before then start delegating at that moment.
+		tracer:  otel.GetTracerProvider().Tracer(instrumentation),
+		handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+	}
+	m := t.meter
+	var errs []error
+	check := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	t.eventsIn, err = m.Int64Counter("sluice.events.in", metric.WithUnit("{event}"),
+		metric.WithDescription("Messages read from a source, by topic (or file), before decoding."))
+	check(err)
+	t.processed, err = m.Int64Counter("sluice.events.processed", metric.WithUnit("{event}"),
+		metric.WithDescription("Events fully processed: windows updated and any alert written."))
+	check(err)
+	t.deadLettered, err = m.Int64Counter("sluice.events.dead_lettered", metric.WithUnit("{event}"),
+		metric.WithDescription("Messages sent to the dead-letter topic, by reason."))
+	check(err)
+	t.ruleHits, err = m.Int64Counter("sluice.rule.hits", metric.WithUnit("{hit}"),
+		metric.WithDescription("Rules that fired, by rule id and mode (active or shadow)."))
+	check(err)
+	t.alertsByTyp, err = m.Int64Counter("sluice.alerts", metric.WithUnit("{alert}"),
+		metric.WithDescription("Alerts raised or updated, by typology."))
+	check(err)
+	t.alertsWritten, err = m.Int64Counter("sluice.alerts.written", metric.WithUnit("{alert}"),
+		metric.WithDescription("Alerts written to a sink (kafka, casequeue, file)."))
+	check(err)
+	t.endToEnd, err = m.Float64Histogram("sluice.latency.end_to_end", metric.WithUnit("s"),
+		metric.WithDescription("From the event's production (Kafka timestamp) to its alert being written."),
+		metric.WithExplicitBucketBoundaries(EndToEndBuckets...))
+	check(err)
+	t.storeRT, err = m.Float64Histogram("sluice.store.round_trip", metric.WithUnit("s"),
+		metric.WithDescription("Window store round trip for one batch of events."),
+		metric.WithExplicitBucketBoundaries(StoreBuckets...))
+	check(err)
+	t.batchSize, err = m.Int64Histogram("sluice.batch.size", metric.WithUnit("{event}"),
+		metric.WithDescription("Events per processed batch."),
+		metric.WithExplicitBucketBoundaries(BatchSizeBuckets...))
+	check(err)
+	_, err = m.Int64ObservableGauge("sluice.consumer.lag", metric.WithUnit("{message}"),
+		metric.WithDescription("Messages behind the end of the transactions topic, summed over partitions."),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			if fn := t.lag.Load(); fn != nil {
+				o.Observe((*fn)())
+			}
+			return nil
+		}))
+	check(err)
+	if len(errs) > 0 {
+		_ = provider.Shutdown(context.Background())
+		return nil, fmt.Errorf("telemetry: instruments: %v", errs)
+	}
+	t.topics.key = "topic"
+	t.reasons.key = "reason"
+	t.typologies.key = "typology"
+	t.sinks.key = "sink"
+	t.rulesActive.key, t.rulesActive.extra = "rule", attribute.String("mode", ModeActive)
+	t.rulesShadow.key, t.rulesShadow.extra = "rule", attribute.String("mode", ModeShadow)
+	return t, nil
+}
+
+// Handler serves the Prometheus exposition of this instance's registry.
+func (t *Telemetry) Handler() http.Handler { return t.handler }
+
+// Registry is the Prometheus registry behind Handler, for registering
+// collectors that are not OpenTelemetry instruments.
+func (t *Telemetry) Registry() *prometheus.Registry { return t.registry }
+
+// Meter is for packages that want an instrument not listed here.
+func (t *Telemetry) Meter() metric.Meter { return t.meter }
+
+// Tracer returns Sluice's tracer. Spans are no-ops unless a tracer provider
+// with an exporter has been installed with otel.SetTracerProvider.
+func (t *Telemetry) Tracer() trace.Tracer { return t.tracer }
+
+// Shutdown stops the meter provider; recording after it is a no-op.
+func (t *Telemetry) Shutdown(ctx context.Context) error { return t.provider.Shutdown(ctx) }
+
+// SetLagFunc sets the function the consumer lag gauge reads at each scrape
+// (e.g. the sum of kafka-go's Reader.Stats().Lag). It must be cheap and safe
+// to call from the scrape goroutine. nil stops reporting.
+func (t *Telemetry) SetLagFunc(fn func() int64) {
+	if fn == nil {
+		t.lag.Store(nil)
+		return
+	}
+	t.lag.Store(&fn)
+}
+
+// EventsIn counts n messages read from topic (or the replay file name).
+func (t *Telemetry) EventsIn(topic string, n int) {
+	t.eventsIn.Add(context.Background(), int64(n), t.topics.get(topic)...)
+}
+
+// EventsProcessed counts n events whose windows and alerts are durable.
+func (t *Telemetry) EventsProcessed(n int) {
+	t.processed.Add(context.Background(), int64(n))
+}
+
+// DeadLettered counts one message sent to the dead-letter topic for reason
+// (an ingest reason such as "oversized" or "too_late").
+func (t *Telemetry) DeadLettered(reason string) {
+	t.deadLettered.Add(context.Background(), 1, t.reasons.get(reason)...)
+}
+
+// RuleHit counts one firing of rule id; shadow rules are counted apart so a
+// rule under evaluation can be compared with the active ones.
+func (t *Telemetry) RuleHit(id string, shadow bool) {
+	c := &t.rulesActive
+	if shadow {
+		c = &t.rulesShadow
+	}
+	t.ruleHits.Add(context.Background(), 1, c.get(id)...)
+}
+
+// AlertTypology counts one alert raised or updated for typology id.
+func (t *Telemetry) AlertTypology(id string) {
+	t.alertsByTyp.Add(context.Background(), 1, t.typologies.get(id)...)
+}
+
+// AlertsWritten counts n alerts written to sink ("kafka", "casequeue", "file").
+func (t *Telemetry) AlertsWritten(sink string, n int) {
+	t.alertsWritten.Add(context.Background(), int64(n), t.sinks.get(sink)...)
+}
+
+// EndToEnd records the time from an event's production to its alert being
+// written.
+func (t *Telemetry) EndToEnd(d time.Duration) {
+	t.endToEnd.Record(context.Background(), d.Seconds())
+}
+
+// StoreRoundTrip records one window store round trip.
+func (t *Telemetry) StoreRoundTrip(d time.Duration) {
+	t.storeRT.Record(context.Background(), d.Seconds())
+}
+
+// BatchSize records the number of events in one processed batch.
+func (t *Telemetry) BatchSize(n int) {
+	t.batchSize.Record(context.Background(), int64(n))
+}
+
+// attrCache maps a label value to its ready measurement options. Label
+// values are a small bounded set (topics, reasons, rule ids), so entries are
+// never evicted.
+type attrCache struct {
+	key   string
+	extra attribute.KeyValue // second attribute when extra.Key != ""
+	m     sync.Map           // string -> []metric.AddOption
+}
+
+// get returns options usable by both Add and Record: WithAttributeSet
+// returns a MeasurementOption, which is both.
+func (c *attrCache) get(v string) []metric.AddOption {
+	if o, ok := c.m.Load(v); ok {
+		return o.([]metric.AddOption)
+	}
+	kvs := []attribute.KeyValue{attribute.String(c.key, v)}
+	if c.extra.Key != "" {
+		kvs = append(kvs, c.extra)
+	}
+	o := []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(kvs...))}
+	actual, _ := c.m.LoadOrStore(v, o)
+	return actual.([]metric.AddOption)
+}
