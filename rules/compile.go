@@ -468,6 +468,7 @@ var templateFuncs = template.FuncMap{
 	"int":   func(v any) string { return strconv.FormatInt(int64(math.Round(toFloat(v))), 10) },
 	"pct":   func(v any) string { return strconv.FormatFloat(toFloat(v)*100, 'f', 0, 64) + "%" },
 	"join":  join,
+	"dec":   func(v any, places int) string { return strconv.FormatFloat(toFloat(v), 'f', places, 64) },
 }
 
 // Money formats an amount with thousands separators and two decimals.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"sort"
@@ -133,13 +134,18 @@ func demo(ctx context.Context, o demoOptions) error {
 	}
 	srv := server.New(server.Config{Addr: o.addr, Token: token}, server.Deps{Metrics: tel.Handler(), Cases: cases, Logger: log,
 		Checks: map[string]func(context.Context) error{"kafka": pr.source.Ping}})
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("case queue page: %w (use --addr to pick another address)", err)
+	}
 	go func() {
-		if err := srv.ListenAndServe(ctx); err != nil && ctx.Err() == nil {
+		if err := srv.Serve(ctx, ln); err != nil && ctx.Err() == nil {
 			log.Error("http server stopped", "err", err.Error())
 		}
 	}()
+	addr := ln.Addr().String()
 	fmt.Fprintf(o.out, "sluice demo: broker %s, %d customers, %.0f events/s, rule set %s\n", b.Addr(), o.customers, o.rate, shortHash(p.rules.Current().Hash))
-	fmt.Fprintf(o.out, "case queue: %s\nmetrics: http://%s/metrics   (Ctrl-C to stop)\n\n", server.PageURL(o.addr, token), o.addr)
+	fmt.Fprintf(o.out, "case queue: %s\nmetrics: http://%s/metrics   (Ctrl-C to stop)\n\n", server.PageURL(addr, token), addr)
 
 	prod, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: cfg.Kafka.Brokers, Topic: cfg.Kafka.Topic})
 	if err != nil {

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// sharedData returns the path of ../shared/data/<rel>, failing when the
+// shared data set is not beside the repository.
+func sharedData(t *testing.T, rel string) string {
+	t.Helper()
+	p := filepath.Join("..", "..", "..", "shared", "data", rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("shared test data %s is missing (CI puts ../shared beside the repository): %v", p, err)
+	}
+	return p
+}
+
+// TestReplayGolden replays a recorded stream with the starter rules and the
+// real lists, twice in memory and once in Redis, and checks the three
+// outputs are byte-identical and equal to the golden file.
+func TestReplayGolden(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Lists.OFACDir = sharedData(t, "ofac")
+	cfg.Profiles.File = filepath.Join("testdata", "stream.customers.jsonl")
+	in := filepath.Join("testdata", "stream.jsonl")
+	dir := t.TempDir()
+	outs := map[string]string{"memory-1": "memory", "memory-2": "memory", "redis": "redis"}
+	got := map[string][]byte{}
+	for name, store := range outs {
+		if store == "redis" {
+			testRedis(t) // fails clearly when Redis is not there
+		}
+		out := filepath.Join(dir, name+".jsonl")
+		var stderr bytes.Buffer
+		st, err := replay(context.Background(), cfg, replayOptions{input: in, out: out, store: store, redis: "127.0.0.1:6379", batch: 256, stderr: &stderr})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if st.rejected != 0 {
+			t.Fatalf("%s: %d events rejected: %s", name, st.rejected, stderr.String())
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[name] = b
+	}
+	if len(got["memory-1"]) == 0 {
+		t.Fatal("the replay raised no alert")
+	}
+	for _, name := range []string{"memory-2", "redis"} {
+		if !bytes.Equal(got["memory-1"], got[name]) {
+			t.Errorf("%s differs from memory-1:\n%s", name, firstDiff(got["memory-1"], got[name]))
+		}
+	}
+	golden := filepath.Join("testdata", "golden", "alerts.jsonl")
+	if *update {
+		os.MkdirAll(filepath.Dir(golden), 0o755)
+		if err := os.WriteFile(golden, got["memory-1"], 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestReplayGolden -update to create it)", err)
+	}
+	if !bytes.Equal(want, got["memory-1"]) {
+		t.Errorf("alerts differ from %s (go test -update rewrites it after a deliberate change):\n%s", golden, firstDiff(want, got["memory-1"]))
+	}
+	t.Logf("%d alert bytes identical across memory, memory and redis", len(want))
+}
+
+// TestReplayReportsBadLines checks every bad record is reported with its
+// line and the good ones around it are still scored.
+func TestReplayReportsBadLines(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Lists.Disabled = true
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	good := `{"id":"g%d","time":"2025-03-04T10:00:00-05:00","kind":"cash_deposit","amount":"9500","currency":"CAD","to":{"account":"A-1","customer_id":"C-1"}}`
+	lines := []string{
+		strings.Replace(good, "%d", "1", 1),
+		`{"id": broken`,
+		strings.Replace(strings.Replace(good, "%d", "2", 1), "10:00", "11:00", 1),
+		`{"id":"x","time":"2025-03-04T10:00:00Z","kind":"wire","amount":"12.345","currency":"CAD","to":{"account":"A"}}`,
+		"",
+		strings.Replace(strings.Replace(good, "%d", "3", 1), "10:00", "12:00", 1),
+	}
+	if err := os.WriteFile(in, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	out := filepath.Join(dir, "out.jsonl")
+	dl := filepath.Join(dir, "dead.jsonl")
+	st, err := replay(context.Background(), cfg, replayOptions{input: in, out: out, deadLetter: dl, store: "memory", stderr: &stderr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.rejected != 2 || st.events != 5 {
+		t.Errorf("events %d rejected %d, want 5 and 2", st.events, st.rejected)
+	}
+	for _, want := range []string{in + ":2: malformed_json", in + ":4: invalid_field: amount"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	b, _ := os.ReadFile(out)
+	if !strings.Contains(string(b), `"structuring"`) {
+		t.Errorf("three cash deposits of 9,500 CAD in 2h raised no structuring alert: %s", b)
+	}
+	d, _ := os.ReadFile(dl)
+	if strings.Count(string(d), "\n") != 2 || !strings.Contains(string(d), `"reason":"malformed_json"`) {
+		t.Errorf("dead-letter file: %s", d)
+	}
+}
