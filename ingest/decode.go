@@ -65,18 +65,18 @@ type Decoder struct {
 func Decode(b []byte) (*Event, error) { return Decoder{}.Decode(b) }
 
 type wireEvent struct {
-	ID       *string         `json:"id"`
-	Time     *string         `json:"time"`
-	Kind     *string         `json:"kind"`
-	Amount   json.RawMessage `json:"amount"`
-	Currency *string         `json:"currency"`
-	Channel  string          `json:"channel"`
-	Location *Location       `json:"location"`
-	From     *Party          `json:"from"`
-	To       *Party          `json:"to"`
-	Purpose  string          `json:"purpose"`
-	Memo     string          `json:"memo"`
-	Attrs    map[string]any  `json:"attrs"`
+	ID       *string                    `json:"id"`
+	Time     *string                    `json:"time"`
+	Kind     *string                    `json:"kind"`
+	Amount   json.RawMessage            `json:"amount"`
+	Currency *string                    `json:"currency"`
+	Channel  string                     `json:"channel"`
+	Location *Location                  `json:"location"`
+	From     *Party                     `json:"from"`
+	To       *Party                     `json:"to"`
+	Purpose  string                     `json:"purpose"`
+	Memo     string                     `json:"memo"`
+	Attrs    map[string]json.RawMessage `json:"attrs"`
 }
 
 // Decode parses one event. Unknown fields are ignored (the contract lets
@@ -98,14 +98,10 @@ func (d Decoder) Decode(b []byte) (*Event, error) {
 		return nil, &DecodeError{Reason: ReasonMalformed, Detail: "an event must be a JSON object"}
 	}
 	var w wireEvent
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&w); err != nil {
+	// json.Unmarshal rejects trailing data itself ("invalid character after
+	// top-level value") and, unlike a Decoder, allocates no reader state.
+	if err := json.Unmarshal(b, &w); err != nil {
 		return nil, jsonError(err)
-	}
-	// dec.More() is false before a stray '}' or ']', so look at the bytes.
-	if len(bytes.TrimLeft(b[dec.InputOffset():], " \t\r\n")) > 0 {
-		return nil, &DecodeError{Reason: ReasonMalformed, Detail: "trailing data after the JSON object"}
 	}
 	return d.validate(&w)
 }
@@ -133,7 +129,7 @@ func jsonKind(k string) string {
 }
 
 func (d Decoder) validate(w *wireEvent) (*Event, error) {
-	e := &Event{Channel: w.Channel, Location: w.Location, From: w.From, To: w.To, Purpose: w.Purpose, Memo: w.Memo, Attrs: w.Attrs}
+	e := &Event{Channel: w.Channel, Location: w.Location, From: w.From, To: w.To, Purpose: w.Purpose, Memo: w.Memo}
 	if w.ID == nil || *w.ID == "" {
 		return nil, missing("id")
 	}
@@ -187,11 +183,14 @@ func (d Decoder) validate(w *wireEvent) (*Event, error) {
 	if (e.From == nil || e.From.Account == "") && (e.To == nil || e.To.Account == "") {
 		return nil, missing("to.account")
 	}
-	for k, v := range e.Attrs {
-		switch v.(type) {
-		case string, json.Number, bool:
-		default:
-			return nil, invalid("attrs."+k, "must be a string, number or boolean")
+	if len(w.Attrs) > 0 {
+		e.Attrs = make(map[string]any, len(w.Attrs))
+		for k, raw := range w.Attrs {
+			v, ok := attrValue(raw)
+			if !ok {
+				return nil, invalid("attrs."+k, "must be a string, number or boolean")
+			}
+			e.Attrs[k] = v
 		}
 	}
 	return e, nil
@@ -254,4 +253,24 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// attrValue keeps numbers exact (json.Number) and accepts only scalars.
+func attrValue(raw json.RawMessage) (any, bool) {
+	if len(raw) == 0 {
+		return nil, false
+	}
+	switch c := raw[0]; {
+	case c == '"':
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return nil, false
+		}
+		return s, true
+	case c == 't' || c == 'f':
+		return c == 't', true
+	case c == '-' || (c >= '0' && c <= '9'):
+		return json.Number(raw), true
+	}
+	return nil, false
 }

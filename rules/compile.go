@@ -29,6 +29,8 @@ type Set struct {
 	Params     map[string]float64
 	Lists      map[string]*TextList
 	Files      []string
+	// Filters are the distinct feature conditions, each evaluated once per event.
+	Filters []*vm.Program
 }
 
 // Feature is a compiled window feature.
@@ -44,6 +46,7 @@ type Feature struct {
 	Index  int         // position in Env.F
 	Money  bool        // sum or max of money: stored in minor units, shown in major units
 	Where  *vm.Program // nil: every event
+	Filter int         // index in Set.Filters of Where, -1 when nil: features that share a condition share its evaluation
 	Value  *vm.Program // nil: the base-currency amount
 	Of     *vm.Program // distinct: the member
 }
@@ -165,7 +168,7 @@ func compile(srcs []source) (*Set, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	c := &compiler{set: set, featIdx: map[string]int{}}
+	c := &compiler{set: set, featIdx: map[string]int{}, filterIdx: map[string]int{}}
 	for i := range feats {
 		c.feature(&feats[i], &errs)
 	}
@@ -235,8 +238,9 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 type compiler struct {
-	set     *Set
-	featIdx map[string]int
+	set       *Set
+	featIdx   map[string]int
+	filterIdx map[string]int
 }
 
 func (c *compiler) feature(d *FeatureDef, errs *Errors) {
@@ -296,9 +300,19 @@ func (c *compiler) feature(d *FeatureDef, errs *Errors) {
 		le("window", "%s must be between 1m and 400d", f.Window)
 	}
 	var err error
+	f.Filter = -1
 	if d.Where != "" {
 		if f.Where, err = c.expr(d.Where, expr.AsBool()); err != nil {
 			le("where", "%v", err)
+		} else {
+			key := strings.Join(strings.Fields(d.Where), " ")
+			i, ok := c.filterIdx[key]
+			if !ok {
+				i = len(c.set.Filters)
+				c.filterIdx[key] = i
+				c.set.Filters = append(c.set.Filters, f.Where)
+			}
+			f.Filter = i
 		}
 	}
 	if d.Value != "" {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -179,13 +180,15 @@ func TestHolderWatch(t *testing.T) {
 		close(done)
 	}()
 	defer func() { cancel(); <-done }()
-	editFile(t, filepath.Join(dir, "typologies.yaml"), "threshold: 50", "threshold: 55")
+	// Watch takes its first stamp when it starts, so a change made before
+	// that is not seen (see the report): edit until a reload happens.
 	deadline := time.Now().Add(5 * time.Second)
-	for h.Current().Hash == first {
+	for th := 51; h.Current().Hash == first; th++ {
 		if time.Now().After(deadline) {
 			t.Fatal("Watch did not pick up a changed file within 5s")
 		}
-		time.Sleep(10 * time.Millisecond)
+		editFile(t, filepath.Join(dir, "typologies.yaml"), "threshold: "+strconv.Itoa(th-1), "threshold: "+strconv.Itoa(th))
+		time.Sleep(50 * time.Millisecond)
 	}
 	second := h.Current().Hash
 	editFile(t, filepath.Join(dir, "typologies.yaml"), "big-cash, weight: 2", "big-cahs, weight: 2")

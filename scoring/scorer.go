@@ -320,15 +320,16 @@ func (s *Scorer) prepare(ev *rules.Evaluator, set *rules.Set, lay *layout, it *I
 	p.pass = make([]bool, n)
 	p.value = make([]int64, n)
 	p.member = make([]string, n)
-	for _, f := range set.Features {
-		pass := true
-		if f.Where != nil {
-			out, err := ev.Run(f.Where, &p.env)
-			if err != nil {
-				s.reportError(fmt.Errorf("feature %s: where: %w", f.Name, err))
-			}
-			pass, _ = out.(bool)
+	filters := make([]bool, len(set.Filters))
+	for i, prog := range set.Filters {
+		out, err := ev.Run(prog, &p.env)
+		if err != nil {
+			s.reportError(fmt.Errorf("feature filter: %w", err))
 		}
+		filters[i], _ = out.(bool)
+	}
+	for _, f := range set.Features {
+		pass := f.Filter < 0 || filters[f.Filter]
 		if !pass {
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"sync"
 	"time"
@@ -128,6 +129,7 @@ func replayCmd(args []string) int {
 	redisAddr := fs.String("redis", "127.0.0.1:6379", "Redis `address` for --store redis")
 	batch := fs.Int("batch", 1024, "events per batch")
 	quiet := fs.Bool("quiet", false, "do not print the summary")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this `file`")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: sluice replay --input FILE --out FILE [flags]\n\nRuns a recorded stream through the rules in force, in isolated windows,\nand writes the alerts in event-time order. Same input, rules and lists give\nbyte-identical output.")
 		fs.PrintDefaults()
@@ -146,6 +148,17 @@ func replayCmd(args []string) int {
 	cfg, err := cf.load()
 	if err != nil {
 		return fail("replay", err)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fail("replay", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fail("replay", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	st, err := replay(context.Background(), cfg, replayOptions{input: *input, out: *out, deadLetter: *deadLetter, store: *store, redis: *redisAddr, batch: *batch})
 	if err != nil {

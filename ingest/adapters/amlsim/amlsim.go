@@ -149,19 +149,15 @@ func (r *Reader) parse(rec []string) (*ingest.Event, error) {
 			return nil, &ParseError{Line: line, Field: []string{"sourceNodeId", "targetNodeId"}[i], Err: fmt.Errorf("%q is not a node id", id)}
 		}
 	}
-	amt, _, err := ingest.ParseAmount(strings.TrimSpace(rec[2]))
+	amt, decimals, err := ingest.ParseAmount(strings.TrimSpace(rec[2]))
 	if err != nil {
 		return nil, &ParseError{Line: line, Field: "value", Err: fmt.Errorf("%q: %v", rec[2], err)}
 	}
 	if amt.IsZero() {
 		return nil, &ParseError{Line: line, Field: "value", Err: errors.New("amount is zero")}
 	}
-	if d := ingest.CurrencyDecimals(r.o.Currency); amt.Minor(d) == 0 || amt.Frac%pow10(18-d) != 0 && d < 18 {
-		// Rounding would change the amount; the contract allows the
-		// currency's decimals only.
-		if amt.Frac%pow10(18-max(d, 2)) != 0 {
-			return nil, &ParseError{Line: line, Field: "value", Err: fmt.Errorf("%q has more decimals than %s allows", rec[2], r.o.Currency)}
-		}
+	if allowed := max(ingest.CurrencyDecimals(r.o.Currency), 2); decimals > allowed {
+		return nil, &ParseError{Line: line, Field: "value", Err: fmt.Errorf("%q has more than the %d decimals %s allows", rec[2], allowed, r.o.Currency)}
 	}
 	step, err := strconv.ParseInt(strings.TrimSpace(rec[3]), 10, 64)
 	if err != nil || step < 0 || step > maxStep {
@@ -181,14 +177,6 @@ func (r *Reader) parse(rec []string) (*ingest.Event, error) {
 		From:     &ingest.Party{Account: Account(src), Bank: r.o.Bank},
 		To:       &ingest.Party{Account: Account(dst), Bank: r.o.Bank},
 	}, nil
-}
-
-func pow10(n int) int64 {
-	v := int64(1)
-	for i := 0; i < n; i++ {
-		v *= 10
-	}
-	return v
 }
 
 // ReadLabels reads a *_nodes.csv file and returns, for every node, whether
