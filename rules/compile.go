@@ -61,11 +61,13 @@ type Rule struct {
 	Shadow      bool
 	Sources     []string
 	When        *vm.Program
-	Values      []NamedValue
-	Reason      *template.Template
-	Index       int
-	File        string
-	Line        int
+	// Kinds are the event kinds the rule can fire on; nil means any.
+	Kinds  map[string]bool
+	Values []NamedValue
+	Reason *template.Template
+	Index  int
+	File   string
+	Line   int
 }
 
 // NamedValue is one value a rule shows in its alert.
@@ -371,6 +373,9 @@ func (c *compiler) rule(d *RuleDef, errs *Errors) *Rule {
 		var err error
 		if r.When, err = c.expr(d.When, expr.AsBool(), c.features()); err != nil {
 			le("when", "%v", err)
+		}
+		if kinds, ok := kindsOf(d.When); ok {
+			r.Kinds = kinds
 		}
 	}
 	data := map[string]any{"currency": "", "base": "", "amount": 0.0, "kind": ""}

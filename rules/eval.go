@@ -40,7 +40,7 @@ func NewEvaluator(s *Set) *Evaluator { return &Evaluator{Set: s} }
 func (e *Evaluator) Eval(env *Env, hits []Hit) ([]Hit, []error) {
 	var errs []error
 	for _, r := range e.Set.Rules {
-		if r.Subject != env.Subject {
+		if r.Subject != env.Subject || (r.Kinds != nil && !r.Kinds[env.Kind]) {
 			continue
 		}
 		out, err := e.vm.Run(r.When, env)
@@ -139,3 +139,14 @@ func clamp(f float64) int {
 
 // Run runs one compiled expression (a feature's filter or value) on env.
 func (e *Evaluator) Run(p *vm.Program, env *Env) (any, error) { return e.vm.Run(p, env) }
+
+// CanFire reports whether any rule for subject ("to" or "from") can fire on
+// an event of kind: when none can, the scorer need not read the windows.
+func (s *Set) CanFire(subject, kind string) bool {
+	for _, r := range s.Rules {
+		if r.Subject == subject && (r.Kinds == nil || r.Kinds[kind]) {
+			return true
+		}
+	}
+	return false
+}

@@ -370,15 +370,24 @@ func (s *Scorer) prepare(ev *rules.Evaluator, set *rules.Set, lay *layout, it *I
 		if sd == "from" {
 			side = "out"
 		}
+		// When no rule for this side can fire on the event's kind, its
+		// windows are written but not needed: skip groups with nothing to write.
+		read := set.CanFire(sd, e.Kind)
 		add := func(gi int, key string, at int64) {
 			if gi < 0 || key == "" {
 				return
 			}
 			g := lay.groups[gi]
 			u := &window.Update{Group: g, Key: key, TxID: e.ID + ":" + side, Time: at, Inputs: make([]window.Input, len(g.Features))}
+			write := false
 			for j, fi := range lay.slot[gi] {
 				f := set.Features[fi]
-				u.Inputs[j] = window.Input{Apply: p.pass[fi] && (f.Side == "any" || f.Side == side), Value: p.value[fi], Member: p.member[fi]}
+				apply := p.pass[fi] && (f.Side == "any" || f.Side == side)
+				write = write || apply
+				u.Inputs[j] = window.Input{Apply: apply, Value: p.value[fi], Member: p.member[fi]}
+			}
+			if !write && !read {
+				return
 			}
 			p.updates[si] = append(p.updates[si], u)
 			p.gidx[si] = append(p.gidx[si], gi)
@@ -437,7 +446,7 @@ func fillParty(rp *rules.Party, p *ingest.Party, profiles Profiles) {
 func (s *Scorer) evaluate(ev *rules.Evaluator, set *rules.Set, lay *layout, p *prepared, lists string, out []Finding) []Finding {
 	e := p.item.Event
 	for si, sd := range sides {
-		if len(p.updates[si]) == 0 {
+		if pt := party(e, sd); pt == nil || pt.Account == "" || !set.CanFire(sd, e.Kind) {
 			continue
 		}
 		env := &p.env
