@@ -7,6 +7,7 @@ import (
 	"math"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,7 +63,9 @@ type Rule struct {
 	Sources     []string
 	When        *vm.Program
 	// Kinds are the event kinds the rule can fire on; nil means any.
-	Kinds  map[string]bool
+	Kinds map[string]bool
+	// Reads are the indexes of the features the condition and values read.
+	Reads  []int
 	Values []NamedValue
 	Reason *template.Template
 	Index  int
@@ -371,7 +374,7 @@ func (c *compiler) rule(d *RuleDef, errs *Errors) *Rule {
 		le("when", "is required")
 	} else {
 		var err error
-		if r.When, err = c.expr(d.When, expr.AsBool(), c.features()); err != nil {
+		if r.When, err = c.expr(d.When, expr.AsBool(), c.features(&r.Reads)); err != nil {
 			le("when", "%v", err)
 		}
 		if kinds, ok := kindsOf(d.When); ok {
@@ -385,7 +388,7 @@ func (c *compiler) rule(d *RuleDef, errs *Errors) *Rule {
 		}
 		for i := 0; i+1 < len(d.Values.Content); i += 2 {
 			name, src := d.Values.Content[i].Value, d.Values.Content[i+1].Value
-			p, err := c.expr(src, c.features())
+			p, err := c.expr(src, c.features(&r.Reads))
 			if err != nil {
 				le("values."+name, "%v", err)
 				continue
@@ -420,9 +423,10 @@ type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
-// features rewrites feature names to F[i] and parameter names to constants.
-func (c *compiler) features() expr.Option {
-	return expr.Patch(&namePatcher{c: c, features: true})
+// features rewrites feature names to F[i] and parameter names to constants,
+// recording in reads which features the expression uses.
+func (c *compiler) features(reads *[]int) expr.Option {
+	return expr.Patch(&namePatcher{c: c, features: true, reads: reads})
 }
 
 // expr compiles one expression against Env. Parameters and text lists are
@@ -457,6 +461,7 @@ type namePatcher struct {
 	c           *compiler
 	features    bool
 	unknownList string // a memo_has list name that is not declared
+	reads       *[]int // features used, when not nil
 }
 
 func (p *namePatcher) Visit(node *ast.Node) {
@@ -467,6 +472,9 @@ func (p *namePatcher) Visit(node *ast.Node) {
 			return
 		}
 		if i, ok := p.c.featIdx[n.Value]; ok && p.features {
+			if p.reads != nil && !slices.Contains(*p.reads, i) {
+				*p.reads = append(*p.reads, i)
+			}
 			ast.Patch(node, &ast.MemberNode{Node: &ast.IdentifierNode{Value: "F"}, Property: &ast.IntegerNode{Value: i}})
 		}
 	case *ast.CallNode:

@@ -141,7 +141,7 @@ func clamp(f float64) int {
 func (e *Evaluator) Run(p *vm.Program, env *Env) (any, error) { return e.vm.Run(p, env) }
 
 // CanFire reports whether any rule for subject ("to" or "from") can fire on
-// an event of kind: when none can, the scorer need not read the windows.
+// an event of kind.
 func (s *Set) CanFire(subject, kind string) bool {
 	for _, r := range s.Rules {
 		if r.Subject == subject && (r.Kinds == nil || r.Kinds[kind]) {
@@ -149,4 +149,18 @@ func (s *Set) CanFire(subject, kind string) bool {
 		}
 	}
 	return false
+}
+
+// Reads returns, per feature, whether a rule for subject that can fire on an
+// event of kind reads it: the others need not be computed for that event.
+func (s *Set) Reads(subject, kind string) []bool {
+	out := make([]bool, len(s.Features))
+	for _, r := range s.Rules {
+		if r.Subject == subject && (r.Kinds == nil || r.Kinds[kind]) {
+			for _, i := range r.Reads {
+				out[i] = true
+			}
+		}
+	}
+	return out
 }

@@ -127,8 +127,10 @@ func (s *Scorer) FX() *fx.Table { return s.fx }
 
 // layout maps a rule set's features onto window groups.
 type layout struct {
-	set    *rules.Set
-	groups []*window.Group
+	// readSets caches set.Reads per subject and kind.
+	readSets sync.Map // string -> []bool
+	set      *rules.Set
+	groups   []*window.Group
 	// slot[g][j] is the index in Env.F of group g's j-th feature.
 	slot [][]int
 	// byKey[key][local] is the group index or -1.
@@ -182,6 +184,16 @@ func (s *Scorer) layoutOf(set *rules.Set) *layout {
 	}
 	actual, _ := s.layouts.LoadOrStore(set, l)
 	return actual.(*layout)
+}
+
+func (l *layout) reads(subject, kind string) []bool {
+	k := subject + "/" + kind
+	if r, ok := l.readSets.Load(k); ok {
+		return r.([]bool)
+	}
+	r := l.set.Reads(subject, kind)
+	l.readSets.Store(k, r)
+	return r
 }
 
 func windowFeature(f *rules.Feature) window.Feature {
@@ -370,23 +382,23 @@ func (s *Scorer) prepare(ev *rules.Evaluator, set *rules.Set, lay *layout, it *I
 		if sd == "from" {
 			side = "out"
 		}
-		// When no rule for this side can fire on the event's kind, its
-		// windows are written but not needed: skip groups with nothing to write.
-		read := set.CanFire(sd, e.Kind)
+		// Only the features a rule that can fire on this kind reads are
+		// computed; a group with nothing to write or read is skipped.
+		reads := lay.reads(sd, e.Kind)
 		add := func(gi int, key string, at int64) {
 			if gi < 0 || key == "" {
 				return
 			}
 			g := lay.groups[gi]
 			u := &window.Update{Group: g, Key: key, TxID: e.ID + ":" + side, Time: at, Inputs: make([]window.Input, len(g.Features))}
-			write := false
+			used := false
 			for j, fi := range lay.slot[gi] {
 				f := set.Features[fi]
 				apply := p.pass[fi] && (f.Side == "any" || f.Side == side)
-				write = write || apply
-				u.Inputs[j] = window.Input{Apply: apply, Value: p.value[fi], Member: p.member[fi]}
+				used = used || apply || reads[fi]
+				u.Inputs[j] = window.Input{Apply: apply, Value: p.value[fi], Member: p.member[fi], NoRead: !reads[fi]}
 			}
-			if !write && !read {
+			if !used {
 				return
 			}
 			p.updates[si] = append(p.updates[si], u)

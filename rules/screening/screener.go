@@ -357,14 +357,15 @@ func (s *Screener) screenTokens(qt []string) []Match {
 		if ub < need {
 			continue
 		}
-		score, explain := s.score(q, qw, &s.names[ni])
+		score, _ := s.score(q, qw, &s.names[ni], false)
 		if score < s.cfg.Threshold {
 			continue
 		}
 		n := &s.names[ni]
-		if prev, ok := best[n.entry]; ok && (prev.Score > score || prev.Score == score && prev.ListedName <= n.text) {
+		if prev, ok := best[n.entry]; ok && (prev.Score > round3(score) || prev.Score == round3(score) && prev.ListedName <= n.text) {
 			continue
 		}
+		_, explain := s.score(q, qw, n, true)
 		e := &s.set.Entries[n.entry]
 		if n.text != e.Name {
 			explain += "; alias of " + e.Name
@@ -443,12 +444,13 @@ func (s *Screener) lookup(t string) qtok {
 // query's coverage times a factor that forgives a dropped listed token only
 // in part, so "Joaquin Guzman" still meets "Joaquin GUZMAN LOERA" while
 // "Jose Guzman", whose matched token is one of several common ones, does not.
-func (s *Screener) score(q []qtok, qw float32, n *indexedName) (float64, string) {
+func (s *Screener) score(q []qtok, qw float32, n *indexedName, explain bool) (float64, string) {
 	type pair struct {
 		qi, li int
 		sim    float32
 	}
-	var pairs []pair
+	var buf [32]pair
+	pairs := buf[:0]
 	for qi := range q {
 		for li, lt := range n.toks {
 			for _, c := range q[qi].cands {
@@ -474,6 +476,9 @@ func (s *Screener) score(q []qtok, qw float32, n *indexedName) (float64, string)
 		lt := n.toks[p.li]
 		qm += q[p.qi].w * p.sim
 		lm += s.idf[lt] * p.sim
+		if !explain {
+			continue
+		}
 		if b.Len() > 0 {
 			b.WriteString(", ")
 		}
@@ -498,6 +503,9 @@ func (s *Screener) score(q []qtok, qw float32, n *indexedName) (float64, string)
 	// One shared token is never enough against a name of several tokens.
 	if matched == 1 && len(n.toks) > 1 {
 		score *= 0.75
+	}
+	if !explain {
+		return score, ""
 	}
 	var miss []string
 	for li, lt := range n.toks {

@@ -136,6 +136,9 @@ type Input struct {
 	Apply  bool   // false when the event does not pass the feature's filter: it is read, not written
 	Value  int64  // Sum and Max: amount in minor units; ignored by Count and Distinct
 	Member string // Distinct: the value counted (a counterparty, a city...)
+	// NoRead says the caller does not need this feature's value: a store may
+	// skip computing it and leave its Out at 0 (the input is still applied).
+	NoRead bool
 }
 
 // Update is one event's work on one key of one group.
