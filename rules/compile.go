@@ -104,7 +104,7 @@ var (
 // reserved are the Env names features and parameters may not shadow.
 var reserved = map[string]bool{"id": true, "kind": true, "amount": true, "currency": true, "amount_base": true,
 	"channel": true, "base_currency": true, "fx": true, "purpose": true, "memo": true, "hour": true, "weekday": true, "location": true,
-	"from": true, "to": true, "attrs": true, "subject": true, "F": true, "memo_has": true}
+	"from": true, "to": true, "attrs": true, "subject": true, "F": true, "memo_has": true, "code_in": true}
 
 // Load reads and compiles every YAML file under paths (directories or files).
 func Load(paths ...string) (*Set, error) {
@@ -436,11 +436,14 @@ func (c *compiler) expr(src string, opts ...expr.Option) (*vm.Program, error) {
 	base := []expr.Option{expr.Env(Env{}), expr.Optimize(true), expr.Patch(names),
 		expr.Function("memo_has", func(params ...any) (any, error) {
 			return params[1].(*TextList).Match(params[0].(string)), nil
+		}, new(func(string, *TextList) bool)),
+		expr.Function("code_in", func(params ...any) (any, error) {
+			return params[1].(*TextList).HasPrefix(params[0].(string)), nil
 		}, new(func(string, *TextList) bool))}
 	p, err := expr.Compile(src, append(base, opts...)...)
 	if names.unknownList != "" {
 		// Otherwise expr reports a type mismatch that does not name the list.
-		return nil, fmt.Errorf("memo_has: list %q is not declared (lists: %s)", names.unknownList, strings.Join(sortedKeys(c.set.Lists), ", "))
+		return nil, fmt.Errorf("%s: list %q is not declared (lists: %s)", names.listFunc, names.unknownList, strings.Join(sortedKeys(c.set.Lists), ", "))
 	}
 	if err != nil {
 		return nil, cleanExprError(err)
@@ -456,11 +459,13 @@ func cleanExprError(err error) error {
 }
 
 // namePatcher resolves identifiers that are not Env fields: parameters become
-// constants, features become F[i], and memo_has's list name becomes the list.
+// constants, features become F[i], and the list name given to memo_has or
+// code_in becomes the list.
 type namePatcher struct {
 	c           *compiler
 	features    bool
-	unknownList string // a memo_has list name that is not declared
+	unknownList string // a list name that is not declared
+	listFunc    string // the function it was given to
 	reads       *[]int // features used, when not nil
 }
 
@@ -478,12 +483,12 @@ func (p *namePatcher) Visit(node *ast.Node) {
 			ast.Patch(node, &ast.MemberNode{Node: &ast.IdentifierNode{Value: "F"}, Property: &ast.IntegerNode{Value: i}})
 		}
 	case *ast.CallNode:
-		if id, ok := n.Callee.(*ast.IdentifierNode); ok && id.Value == "memo_has" && len(n.Arguments) == 2 {
+		if id, ok := n.Callee.(*ast.IdentifierNode); ok && (id.Value == "memo_has" || id.Value == "code_in") && len(n.Arguments) == 2 {
 			if s, ok := n.Arguments[1].(*ast.StringNode); ok {
 				if l, ok := p.c.set.Lists[s.Value]; ok {
 					ast.Patch(&n.Arguments[1], &ast.ConstantNode{Value: l})
 				} else {
-					p.unknownList = s.Value
+					p.unknownList, p.listFunc = s.Value, id.Value
 				}
 			}
 		}

@@ -45,16 +45,20 @@ type Location struct {
 // Party is one party in rule expressions, with its screening result and the
 // customer's declared profile when the party is a known customer.
 type Party struct {
-	Account    string  `expr:"account"`
-	CustomerID string  `expr:"customer_id"`
-	Name       string  `expr:"name"`
-	Type       string  `expr:"type"`
-	Country    string  `expr:"country"`
-	Bank       string  `expr:"bank"`
-	Wallet     string  `expr:"wallet"`
-	Industry   string  `expr:"industry"`
-	Screen     Screen  `expr:"screen"`
-	Profile    Profile `expr:"profile"`
+	Account    string `expr:"account"`
+	CustomerID string `expr:"customer_id"`
+	Name       string `expr:"name"`
+	Type       string `expr:"type"`
+	Country    string `expr:"country"`
+	Bank       string `expr:"bank"`
+	Wallet     string `expr:"wallet"`
+	Industry   string `expr:"industry"`
+	// Own is true for the bank's own customer (a customer_id is given), and
+	// for every party of a data set that carries no customer ids at all
+	// (AMLworld, AMLSim), so that rules using it stay portable.
+	Own     bool    `expr:"own"`
+	Screen  Screen  `expr:"screen"`
+	Profile Profile `expr:"profile"`
 }
 
 // Screen is the best designated-entity list match of a party's name or wallet.

@@ -49,6 +49,22 @@ func (l *TextList) Find(text string) (string, bool) {
 	return "", false
 }
 
+// HasPrefix reports whether text, normalized, starts with one of the list's
+// entries: industry codes (code_in(to.profile.industry, "cash_intensive_naics")
+// matches 722511 against 722).
+func (l *TextList) HasPrefix(text string) bool {
+	if text == "" {
+		return false
+	}
+	t := " " + NormalizeText(text)
+	for _, p := range l.phrases {
+		if strings.HasPrefix(t, p[:len(p)-1]) {
+			return true
+		}
+	}
+	return false
+}
+
 // NormalizeText lower-cases, strips accents and turns every run of
 // non-alphanumeric characters into one space.
 func NormalizeText(s string) string {

@@ -439,13 +439,17 @@ func (s *Scorer) fillEnv(env *rules.Env, e *ingest.Event, base int64) {
 	}
 	fillParty(&env.From, e.From, s.profiles)
 	fillParty(&env.To, e.To, s.profiles)
+	if env.From.CustomerID == "" && env.To.CustomerID == "" {
+		env.From.Own, env.To.Own = true, true
+	}
 }
 
 func fillParty(rp *rules.Party, p *ingest.Party, profiles Profiles) {
 	if p == nil {
 		return
 	}
-	*rp = rules.Party{Account: p.Account, CustomerID: p.CustomerID, Name: p.Name, Type: p.Type, Country: p.Country, Bank: p.Bank, Wallet: p.Wallet, Industry: p.Industry}
+	*rp = rules.Party{Account: p.Account, CustomerID: p.CustomerID, Name: p.Name, Type: p.Type, Country: p.Country, Bank: p.Bank, Wallet: p.Wallet, Industry: p.Industry,
+		Own: p.CustomerID != ""}
 	if profiles != nil && p.CustomerID != "" {
 		if pr, ok := profiles.Profile(p.CustomerID); ok {
 			rp.Profile = pr

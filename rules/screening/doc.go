@@ -52,7 +52,7 @@
 // ordinary names; BenchmarkScreenName reports p50/p99 latency per name
 // against the full lists. See the test output for the figures.
 //
-// Designated reports whether a match's programs are those of typology
+// Match.Designated (and Screener.IsDesignated) say whether a match's programs are those of typology
 // designated_party (Config.Designated: FTO, SDGT, SDNTK,
 // ILLICIT-DRUGS-EO14059, CA-TERRORIST by default).
 package screening

@@ -224,3 +224,31 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("missing explicit OFAC dir: %v", err)
 	}
 }
+
+// FuzzScreen feeds arbitrary queries to the normalizer and the matcher: no
+// panic, scores in [threshold, 1], best first.
+func FuzzScreen(f *testing.F) {
+	set := lists.NewSet([]lists.Entry{
+		{List: "internal", ID: "1", Name: "CARTEL DE JALISCO NUEVA GENERACION", Aliases: []string{"CJNG"}, Programs: []string{"SDNTK"}},
+		{List: "internal", ID: "2", Name: "GUZMAN LOERA, Joaquin", Type: lists.Person, Wallets: []string{"0xAbC123"}, IDs: []string{"Passport OB 0243318 (Mexico)"}},
+		{List: "internal", ID: "3", Name: "李家东"},
+	})
+	s, err := New(set, Config{Dir: "unused"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, q := range []string{"Joaquín Guzmán", "S.A. de C.V.", "cjng", "0xabc123", "OB0243318", "李家东", "de la", "\xff\xfe"} {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		ms := s.Screen(q)
+		for i, m := range ms {
+			if m.Score < s.cfg.Threshold || m.Score > 1 {
+				t.Fatalf("%q: score %v", q, m.Score)
+			}
+			if i > 0 && m.Score > ms[i-1].Score {
+				t.Fatalf("%q: not best first", q)
+			}
+		}
+	})
+}

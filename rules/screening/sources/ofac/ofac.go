@@ -144,7 +144,6 @@ func readCSV(r io.Reader, name string, fields int, fn func(line int, rec []strin
 		if err == io.EOF {
 			return nil
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -152,6 +151,7 @@ func readCSV(r io.Reader, name string, fields int, fn func(line int, rec []strin
 			}
 			return &lists.ParseError{File: name, Msg: err.Error()}
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) == 1 && strings.Trim(rec[0], "\x1a \r\n") == "" {
 			continue
 		}
