@@ -27,6 +27,7 @@ func evalCmd(args []string) int {
 	customersPath := fs.String("customers", "", "gen customers `file`, to count accounts (default: beside the labels file)")
 	accounts := fs.Int("accounts", 0, "accounts in the population, for alerts per 10,000 accounts (overrides what the files say)")
 	grace := fs.Duration("grace", 48*time.Hour, "how long after an instance's last transaction an alert on its subject still counts")
+	since := fs.String("since", "", "evaluate only instances starting and alerts raised from this `date` (YYYY-MM-DD or RFC 3339): skips the windows' warm-up")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: sluice eval --labels FILE --alerts FILE [--format gen|ibm-aml|amlsim] [--json]\n\nPrints recall per typology, alert precision, alerts per 10,000 accounts and F1\n(account-level precision, recall and F1 for AMLSim).")
 		fs.PrintDefaults()
@@ -56,7 +57,18 @@ func evalCmd(args []string) int {
 		fmt.Fprintln(os.Stderr, "sluice eval: --transactions is for --format ibm-aml or amlsim")
 		return exitUsage
 	}
-	rep, err := evaluate(*format, *labelsPath, *alertsPath, *txPath, *customersPath, eval.Options{Grace: *grace, Accounts: *accounts, Format: *format})
+	o := eval.Options{Grace: *grace, Accounts: *accounts, Format: *format}
+	if *since != "" {
+		t, err := time.Parse(time.RFC3339, *since)
+		if err != nil {
+			if t, err = time.Parse("2006-01-02", *since); err != nil {
+				fmt.Fprintf(os.Stderr, "sluice eval: --since %q is not a date (YYYY-MM-DD) or an RFC 3339 time\n", *since)
+				return exitUsage
+			}
+		}
+		o.Since = t
+	}
+	rep, err := evaluate(*format, *labelsPath, *alertsPath, *txPath, *customersPath, o)
 	if err != nil {
 		return fail("eval", err)
 	}

@@ -63,6 +63,30 @@ type Options struct {
 	TxAccounts  map[string][2]string
 	Format      string // for the report
 	NoSubjectID bool   // match by account only, not by customer id
+	// Since drops the instances that start and the alerts raised before it:
+	// the windows' warm-up, when baselines (30-day history) are still empty,
+	// as they never are in a bank that has been running.
+	Since time.Time
+}
+
+// since applies Options.Since.
+func (o Options) since(instances []Instance, as []alerts.Alert) ([]Instance, []alerts.Alert) {
+	if o.Since.IsZero() {
+		return instances, as
+	}
+	var ins []Instance
+	for _, in := range instances {
+		if !in.Start.Before(o.Since) {
+			ins = append(ins, in)
+		}
+	}
+	var out []alerts.Alert
+	for _, a := range as {
+		if t, err := time.Parse(time.RFC3339Nano, a.Time); err == nil && !t.Before(o.Since) {
+			out = append(out, a)
+		}
+	}
+	return ins, out
 }
 
 func (o Options) grace() time.Duration {
@@ -215,6 +239,7 @@ func f1(p, r float64) float64 {
 
 // Evaluate matches alerts against instances.
 func Evaluate(instances []Instance, as []alerts.Alert, o Options) Report {
+	instances, as = o.since(instances, as)
 	catalogue := map[string]bool{}
 	for _, t := range gen.Typologies {
 		catalogue[t] = true
