@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -243,6 +244,7 @@ func newAlert(f *scoring.Finding, fresh []rules.TypologyScore) *Alert {
 	for _, ts := range fresh {
 		a.Typologies = append(a.Typologies, TypologyHit{ID: ts.Typology.ID, Score: ts.Score})
 	}
+	addTransactions(a, f.Evidence)
 	addEvidence(a, f)
 	return a
 }
@@ -258,6 +260,7 @@ func merge(a *Alert, f *scoring.Finding, ts rules.TypologyScore) bool {
 	a.Version++
 	a.Updated = e.Time.Format(time.RFC3339Nano)
 	a.Transactions = append(a.Transactions, e.ID)
+	addTransactions(a, f.Evidence)
 	found := false
 	for i := range a.Typologies {
 		if a.Typologies[i].ID == ts.Typology.ID {
@@ -300,5 +303,21 @@ func addEvidence(a *Alert, f *scoring.Finding) {
 	a.Score = 0
 	for _, t := range a.Typologies {
 		a.Score = max(a.Score, t.Score)
+	}
+}
+
+// MaxTransactions bounds an alert's transaction list.
+const MaxTransactions = 500
+
+// addTransactions appends the ids not listed yet, keeping the triggering
+// transaction first.
+func addTransactions(a *Alert, ids []string) {
+	for _, id := range ids {
+		if len(a.Transactions) >= MaxTransactions {
+			return
+		}
+		if !slices.Contains(a.Transactions, id) {
+			a.Transactions = append(a.Transactions, id)
+		}
 	}
 }

@@ -77,6 +77,14 @@ type wireEvent struct {
 	Purpose  string                     `json:"purpose"`
 	Memo     string                     `json:"memo"`
 	Attrs    map[string]json.RawMessage `json:"attrs"`
+
+	// Set by the fast scanner only (encoding/json ignores unexported
+	// fields): the amount's text already unquoted, and attrs already
+	// converted, so that validate need not run encoding/json on them again.
+	amountText    string
+	amountDecoded bool
+	attrs         map[string]any
+	attrsDecoded  bool
 }
 
 // Decode parses one event. Unknown fields are ignored (the contract lets
@@ -89,6 +97,16 @@ func (d Decoder) Decode(b []byte) (*Event, error) {
 	if len(b) > max {
 		return nil, &DecodeError{Reason: ReasonOversized, Detail: fmt.Sprintf("message is %d bytes, limit is %d", len(b), max)}
 	}
+	if e, err, ok := d.decodeFast(b); ok {
+		return e, err
+	}
+	return d.decodeSlow(b)
+}
+
+// decodeSlow decodes with encoding/json. It is the reference: the fast
+// scanner hands it every message it is not sure about, and FuzzDecodeFast
+// checks that both agree. The size limit is checked by the caller.
+func (d Decoder) decodeSlow(b []byte) (*Event, error) {
 	if !utf8.Valid(b) {
 		return nil, &DecodeError{Reason: ReasonInvalidUTF8, Detail: "message is not valid UTF-8"}
 	}
@@ -103,7 +121,7 @@ func (d Decoder) Decode(b []byte) (*Event, error) {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return nil, jsonError(err)
 	}
-	return d.validate(&w)
+	return d.validate(&w, new(Event))
 }
 
 func jsonError(err error) error {
@@ -128,8 +146,10 @@ func jsonKind(k string) string {
 	return k
 }
 
-func (d Decoder) validate(w *wireEvent) (*Event, error) {
-	e := &Event{Channel: w.Channel, Location: w.Location, From: w.From, To: w.To, Purpose: w.Purpose, Memo: w.Memo}
+// validate checks w and fills e, which the caller allocates (the fast path
+// allocates it together with its location and parties).
+func (d Decoder) validate(w *wireEvent, e *Event) (*Event, error) {
+	e.Channel, e.Location, e.From, e.To, e.Purpose, e.Memo = w.Channel, w.Location, w.From, w.To, w.Purpose, w.Memo
 	if w.ID == nil || *w.ID == "" {
 		return nil, missing("id")
 	}
@@ -165,7 +185,7 @@ func (d Decoder) validate(w *wireEvent) (*Event, error) {
 	if len(w.Amount) == 0 || string(w.Amount) == "null" {
 		return nil, missing("amount")
 	}
-	if e.Amount, err = d.amount(w.Amount, e.Currency); err != nil {
+	if e.Amount, err = d.amount(w, e.Currency); err != nil {
 		return nil, err
 	}
 	if e.Channel != "" && !Channels[e.Channel] {
@@ -183,7 +203,9 @@ func (d Decoder) validate(w *wireEvent) (*Event, error) {
 	if (e.From == nil || e.From.Account == "") && (e.To == nil || e.To.Account == "") {
 		return nil, missing("to.account")
 	}
-	if len(w.Attrs) > 0 {
+	if w.attrsDecoded {
+		e.Attrs = w.attrs // scalars only, or the fast scanner would have given up
+	} else if len(w.Attrs) > 0 {
 		e.Attrs = make(map[string]any, len(w.Attrs))
 		for k, raw := range w.Attrs {
 			v, ok := attrValue(raw)
@@ -196,15 +218,21 @@ func (d Decoder) validate(w *wireEvent) (*Event, error) {
 	return e, nil
 }
 
-func (d Decoder) amount(raw json.RawMessage, currency string) (Amount, error) {
-	s := string(raw)
-	if s[0] == '"' {
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return Amount{}, invalid("amount", "is not a valid string")
-		}
-	} else if s[0] < '0' || s[0] > '9' {
-		if s[0] != '-' {
-			return Amount{}, invalid("amount", "must be a decimal string or number")
+func (d Decoder) amount(w *wireEvent, currency string) (Amount, error) {
+	s := w.amountText
+	if !w.amountDecoded {
+		raw := w.Amount
+		s = string(raw)
+		if s[0] == '"' {
+			var u string // declared here: a variable json.Unmarshal fills lives on the heap
+			if err := json.Unmarshal(raw, &u); err != nil {
+				return Amount{}, invalid("amount", "is not a valid string")
+			}
+			s = u
+		} else if s[0] < '0' || s[0] > '9' {
+			if s[0] != '-' {
+				return Amount{}, invalid("amount", "must be a decimal string or number")
+			}
 		}
 	}
 	a, decimals, err := ParseAmount(s)
@@ -241,7 +269,7 @@ func validParty(side string, p *Party) error {
 		if len(f.v) > 256 {
 			return invalid(side+"."+f.name, "is %d characters, at most 256", len(f.v))
 		}
-		if strings.ContainsAny(f.v, "\x00") {
+		if strings.IndexByte(f.v, 0) >= 0 {
 			return invalid(side+"."+f.name, "contains a NUL character")
 		}
 	}

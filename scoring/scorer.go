@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/sluice-aml/sluice/ingest"
 	"github.com/sluice-aml/sluice/rules"
+	"github.com/sluice-aml/sluice/scoring/evidence"
 	"github.com/sluice-aml/sluice/scoring/fx"
 	"github.com/sluice-aml/sluice/scoring/window"
 )
@@ -57,6 +59,9 @@ type Finding struct {
 	Ruleset    string
 	Lists      string
 	FX         string
+	// Evidence are the other transactions that counted in the features the
+	// firing rules read, newest first (when the scorer keeps evidence).
+	Evidence []string
 }
 
 // ScreenHit is a designated-entity list match on a party of the event.
@@ -98,9 +103,13 @@ type Scorer struct {
 	fx       *fx.Table
 	screener Screener
 	profiles Profiles
-	// Stats, when set, is called for every rule hit and rule error.
+	// OnHit and OnError, when set, are called for every rule hit and every
+	// rule evaluation error.
 	OnHit   func(ruleID string, shadow bool)
 	OnError func(err error)
+	// Evidence, when set, keeps each account's recent transactions so that a
+	// finding lists every transaction behind the values its rules saw.
+	Evidence evidence.Store
 
 	mu        sync.Mutex
 	watermark map[string]int64 // newest event time per partition or file, unix ms
@@ -250,12 +259,22 @@ func (s *Scorer) Score(ctx context.Context, batch []Item) (findings []Finding, r
 			return nil, nil, fmt.Errorf("window store: %w", err)
 		}
 	}
+	if s.Evidence != nil {
+		if err := s.Evidence.Add(ctx, s.evidenceItems(set, preps)); err != nil {
+			return nil, nil, fmt.Errorf("evidence store: %w", err)
+		}
+	}
 	lists := ""
 	if s.screener != nil {
 		lists = s.screener.Hash()
 	}
 	for _, p := range preps {
 		findings = s.evaluate(ev, set, lay, p, lists, findings)
+	}
+	if s.Evidence != nil && len(findings) > 0 {
+		if err := s.addEvidence(ctx, set, findings); err != nil {
+			return nil, nil, fmt.Errorf("evidence store: %w", err)
+		}
 	}
 	s.mu.Lock()
 	for src, t := range marks {
@@ -507,3 +526,100 @@ func (s *Scorer) evaluate(ev *rules.Evaluator, set *rules.Set, lay *layout, p *p
 // Layout returns the window groups of the rule set in force (tests and
 // tools read windows with them).
 func (s *Scorer) Layout() []*window.Group { return s.layoutOf(s.rules.Current()).groups }
+
+// MaxEvidence bounds the transactions listed per finding.
+const MaxEvidence = 100
+
+// evidenceItems records, per account (and per customer for customer
+// features), the features each event of the batch counted in.
+func (s *Scorer) evidenceItems(set *rules.Set, preps []*prepared) []evidence.Item {
+	var items []evidence.Item
+	n := len(set.Features)
+	for _, p := range preps {
+		e := p.item.Event
+		for _, sd := range sides {
+			pt := party(e, sd)
+			if pt == nil || pt.Account == "" {
+				continue
+			}
+			side := "in"
+			if sd == "from" {
+				side = "out"
+			}
+			for _, key := range []string{"account", "customer"} {
+				id := pt.Account
+				if key == "customer" {
+					if pt.CustomerID == "" {
+						continue
+					}
+					id = "c:" + pt.CustomerID
+				}
+				any := false
+				mask := evidence.MaskOf(n, func(i int) bool {
+					f := set.Features[i]
+					ok := f.Key == key && p.pass[i] && (f.Side == "any" || f.Side == side)
+					any = any || ok
+					return ok
+				})
+				if any {
+					items = append(items, evidence.Item{Key: id, Entry: evidence.Entry{TxID: e.ID, Time: e.Time.UnixMilli(), Mask: mask}})
+				}
+			}
+		}
+	}
+	return items
+}
+
+// addEvidence fills each finding's Evidence from the subject's recent
+// transactions that counted in the features its rules read.
+func (s *Scorer) addEvidence(ctx context.Context, set *rules.Set, findings []Finding) error {
+	var keys []string
+	idx := map[string]int{}
+	key := func(k string) {
+		if _, ok := idx[k]; !ok {
+			idx[k] = len(keys)
+			keys = append(keys, k)
+		}
+	}
+	for i := range findings {
+		key(findings[i].Subject.Account)
+		if c := findings[i].Subject.CustomerID; c != "" {
+			key("c:" + c)
+		}
+	}
+	recent, err := s.Evidence.Recent(ctx, keys)
+	if err != nil {
+		return err
+	}
+	for i := range findings {
+		f := &findings[i]
+		var feats []int
+		var wins []time.Duration
+		for _, h := range f.Hits {
+			for _, fi := range h.Rule.Reads {
+				if !slices.Contains(feats, fi) {
+					feats = append(feats, fi)
+					wins = append(wins, set.Features[fi].Window)
+				}
+			}
+		}
+		if len(feats) == 0 {
+			continue
+		}
+		t := f.Event.Time.UnixMilli()
+		seen := map[string]bool{f.Event.ID: true}
+		for _, k := range []string{f.Subject.Account, "c:" + f.Subject.CustomerID} {
+			j, ok := idx[k]
+			if !ok {
+				continue
+			}
+			for _, id := range evidence.Select(recent[j], feats, wins, t, f.Event.ID, MaxEvidence) {
+				if !seen[id] && len(f.Evidence) < MaxEvidence {
+					seen[id] = true
+					f.Evidence = append(f.Evidence, id)
+				}
+			}
+		}
+	}
+	return nil
+}

@@ -24,7 +24,6 @@ import (
 	"github.com/sluice-aml/sluice/internal/broker"
 	"github.com/sluice-aml/sluice/internal/config"
 	"github.com/sluice-aml/sluice/internal/gen"
-	"github.com/sluice-aml/sluice/scoring/window"
 )
 
 func benchCmd(args []string) int {
@@ -133,18 +132,18 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 	p.profiles = profilesOf(customers)
 	res.ruleset, res.rules = p.rules.Current().Hash, len(p.rules.Current().Rules)
 
-	newStore := func(run string) (window.Store, alerts.State, func(), error) {
+	newStores := func(run string) (stores, func(), error) {
 		if o.store == "memory" {
-			return window.NewMemory(), alerts.NewMemoryState(), func() {}, nil
+			return memoryStores(), func() {}, nil
 		}
 		rdb := redis.NewClient(&redis.Options{Addr: o.redis, PoolSize: 32})
 		prefix := fmt.Sprintf("sluice-bench:%d:%s:", os.Getpid(), run)
-		ws, err := window.NewRedis(rdb, window.RedisConfig{Prefix: prefix})
+		st, err := redisStores(rdb, prefix, time.Hour)
 		if err != nil {
 			rdb.Close()
-			return nil, nil, nil, err
+			return stores{}, nil, err
 		}
-		return ws, alerts.NewRedisState(rdb, prefix, time.Hour), func() { deleteKeys(context.Background(), rdb, prefix); rdb.Close() }, nil
+		return st, func() { deleteKeys(context.Background(), rdb, prefix); rdb.Close() }, nil
 	}
 
 	// Throughput: everything produced first, then consumed as fast as possible.
@@ -158,11 +157,11 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 		}
 	}
 	prod.Close()
-	ws, state, done, err := newStore("tp")
+	st, done, err := newStores("tp")
 	if err != nil {
 		return nil, err
 	}
-	n, alertsN, elapsed, _, err := consume(ctx, p, cfg, "bench-throughput", ws, state, len(msgs), nil)
+	n, alertsN, elapsed, _, err := consume(ctx, p, cfg, "bench-throughput", st, len(msgs), nil)
 	done()
 	if err != nil {
 		return nil, err
@@ -176,7 +175,7 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 	// Latency: a steady stream at half the measured rate.
 	res.rate = res.throughput / 2
 	total := min(len(msgs), int(res.rate*o.latency.Seconds()))
-	ws, state, done, err = newStore("lat")
+	st, done, err = newStores("lat")
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +205,7 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 			}
 		}
 	}()
-	_, _, _, lats, err := consume(lctx, p, cfg, "bench-latency", ws, state, total, func(m *kafka.Message) time.Time { return m.Time })
+	_, _, _, lats, err := consume(lctx, p, cfg, "bench-latency", st, total, func(m *kafka.Message) time.Time { return m.Time })
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +221,7 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 // consume runs a processor on topic until want events are durable, and
 // returns how many, the alerts, the time taken and (when stamp is set) each
 // event's latency from its producer timestamp to the end of its batch.
-func consume(ctx context.Context, p *parts, cfg *config.Config, topic string, ws window.Store, state alerts.State, want int,
+func consume(ctx context.Context, p *parts, cfg *config.Config, topic string, st stores, want int,
 	stamp func(*kafka.Message) time.Time) (int, int64, time.Duration, []time.Duration, error) {
 	c := *cfg
 	c.Kafka.Topic = topic
@@ -230,7 +229,7 @@ func consume(ctx context.Context, p *parts, cfg *config.Config, topic string, ws
 	pp := *p
 	pp.cfg = &c
 	var alertsN atomic.Int64
-	pr, err := newProcessor(&pp, processorOptions{store: ws, state: state, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	pr, err := newProcessor(&pp, processorOptions{stores: st, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		onAlert: func(a *alerts.Alert) { alertsN.Add(1) }})
 	if err != nil {
 		return 0, 0, 0, nil, err

@@ -27,7 +27,6 @@ import (
 	"github.com/sluice-aml/sluice/internal/server"
 	"github.com/sluice-aml/sluice/internal/telemetry"
 	"github.com/sluice-aml/sluice/rules"
-	"github.com/sluice-aml/sluice/scoring/window"
 )
 
 func demoCmd(args []string) int {
@@ -111,7 +110,7 @@ func demo(ctx context.Context, o demoOptions) error {
 	var alertCount atomic.Int64
 	var mu sync.Mutex
 	byTypology := map[string]int{}
-	pr, err := newProcessor(p, processorOptions{store: window.NewMemory(), state: alerts.NewMemoryState(), cases: cases, tel: tel, log: log,
+	pr, err := newProcessor(p, processorOptions{stores: memoryStores(), cases: cases, tel: tel, log: log,
 		onAlert: func(a *alerts.Alert) {
 			if a.Version == 1 {
 				alertCount.Add(1)

@@ -145,9 +145,9 @@ func (r *runSink) sortedJSON(t *testing.T) []byte {
 	return buf.Bytes()
 }
 
-func consumeUntil(t *testing.T, p *parts, cfg *config.Config, ws window.Store, state alerts.State, sink *runSink, stopAfter int, crash bool) {
+func consumeUntil(t *testing.T, p *parts, cfg *config.Config, st stores, sink *runSink, stopAfter int, crash bool) {
 	t.Helper()
-	pr, err := newProcessor(p, processorOptions{store: ws, state: state, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	pr, err := newProcessor(p, processorOptions{stores: st, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		onAlert: func(a *alerts.Alert) { sink.Write(context.Background(), []alerts.Alert{*a}) }})
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +182,7 @@ func consumeUntil(t *testing.T, p *parts, cfg *config.Config, ws window.Store, s
 // probe reads every account's windows at the end of the stream, read-only.
 func probe(t *testing.T, p *parts, ws window.Store, evs []*ingest.Event) []byte {
 	t.Helper()
-	sc, err := p.pipeline(ws, alerts.NewMemoryState())
+	sc, err := p.pipeline(stores{windows: ws, state: alerts.NewMemoryState()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,11 +243,11 @@ func TestCrashRestart(t *testing.T) {
 	p1 := *p
 	p1.cfg = &c1
 	clean := &runSink{alerts: map[string]alerts.Alert{}}
-	cleanStore, err := window.NewRedis(rdb, window.RedisConfig{Prefix: prefix + "clean:"})
+	cleanStores, err := redisStores(rdb, prefix+"clean:", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	consumeUntil(t, &p1, &c1, cleanStore, alerts.NewRedisState(rdb, prefix+"clean:", time.Hour), clean, len(raw), false)
+	consumeUntil(t, &p1, &c1, cleanStores, clean, len(raw), false)
 
 	// Crashing run: stop twice mid-stream, each time without committing.
 	b2 := startBroker(t, broker.Topic{Name: "tx", Partitions: 1}, broker.Topic{Name: "dlq"}, broker.Topic{Name: "alerts"})
@@ -257,16 +257,15 @@ func TestCrashRestart(t *testing.T) {
 	p2 := *p
 	p2.cfg = &c2
 	crashed := &runSink{alerts: map[string]alerts.Alert{}}
-	store, err := window.NewRedis(rdb, window.RedisConfig{Prefix: prefix + "crash:"})
+	crashStores, err := redisStores(rdb, prefix+"crash:", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	state := alerts.NewRedisState(rdb, prefix+"crash:", time.Hour)
-	consumeUntil(t, &p2, &c2, store, state, crashed, len(raw)/3, true)
-	first := crashed.seen
-	consumeUntil(t, &p2, &c2, store, state, crashed, 2*len(raw)/3, true)
-	crashed.seen -= 0
-	consumeUntil(t, &p2, &c2, store, state, crashed, len(raw)+(crashed.seen-first)+first, false)
+	// Each crash redelivers the uncommitted batch: run until every event has
+	// been handled once more than the redeliveries.
+	consumeUntil(t, &p2, &c2, crashStores, crashed, len(raw)/3, true)
+	consumeUntil(t, &p2, &c2, crashStores, crashed, 2*len(raw)/3, true)
+	consumeUntil(t, &p2, &c2, crashStores, crashed, len(raw)+2*c2.Kafka.MaxBatch, false)
 	if crashed.seen <= len(raw) {
 		t.Fatalf("the restarted processor saw %d events for %d produced: no redelivery happened, the test proves nothing", crashed.seen, len(raw))
 	}
@@ -277,7 +276,7 @@ func TestCrashRestart(t *testing.T) {
 	if a, b := clean.sortedJSON(t), crashed.sortedJSON(t); !bytes.Equal(a, b) {
 		t.Errorf("alerts differ after a crash: clean run %d alerts, crashed run %d\n%s", len(clean.alerts), len(crashed.alerts), firstDiff(a, b))
 	}
-	if a, b := probe(t, p, cleanStore, evs), probe(t, p, store, evs); !bytes.Equal(a, b) {
+	if a, b := probe(t, p, cleanStores.windows, evs), probe(t, p, crashStores.windows, evs); !bytes.Equal(a, b) {
 		t.Errorf("window values differ after a crash:\n%s", firstDiff(a, b))
 	}
 	t.Logf("%d events, %d redelivered, %d alerts identical", len(raw), crashed.seen-len(raw), len(clean.alerts))
@@ -348,7 +347,7 @@ func TestBadInputDeadLetter(t *testing.T) {
 	}
 	sink := &runSink{alerts: map[string]alerts.Alert{}}
 	processed := 0
-	pr, err := newProcessor(p, processorOptions{store: window.NewMemory(), state: alerts.NewMemoryState(), log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	pr, err := newProcessor(p, processorOptions{stores: memoryStores(), log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,9 +18,10 @@ import (
 
 	"github.com/sluice-aml/sluice/alerts"
 	"github.com/sluice-aml/sluice/ingest"
+	"github.com/sluice-aml/sluice/ingest/adapters/amlsim"
+	"github.com/sluice-aml/sluice/ingest/adapters/ibmaml"
 	"github.com/sluice-aml/sluice/internal/config"
 	"github.com/sluice-aml/sluice/internal/pipeline"
-	"github.com/sluice-aml/sluice/scoring/window"
 )
 
 // commonFlags are the configuration overrides shared by the processing commands.
@@ -128,6 +129,7 @@ func replayCmd(args []string) int {
 	store := fs.String("store", "memory", "window store: memory, or redis for an isolated key prefix in Redis")
 	redisAddr := fs.String("redis", "127.0.0.1:6379", "Redis `address` for --store redis")
 	batch := fs.Int("batch", 1024, "events per batch")
+	format := fs.String("format", "jsonl", "input format: jsonl (canonical events), ibm-aml (AMLworld CSV) or amlsim (AMLSim transactions CSV)")
 	quiet := fs.Bool("quiet", false, "do not print the summary")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this `file`")
 	fs.Usage = func() {
@@ -145,6 +147,10 @@ func replayCmd(args []string) int {
 		fmt.Fprintf(os.Stderr, "sluice replay: --store %q must be memory or redis\n", *store)
 		return exitUsage
 	}
+	if *format != "jsonl" && *format != "ibm-aml" && *format != "amlsim" {
+		fmt.Fprintf(os.Stderr, "sluice replay: --format %q must be jsonl, ibm-aml or amlsim\n", *format)
+		return exitUsage
+	}
 	cfg, err := cf.load()
 	if err != nil {
 		return fail("replay", err)
@@ -160,7 +166,7 @@ func replayCmd(args []string) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	st, err := replay(context.Background(), cfg, replayOptions{input: *input, out: *out, deadLetter: *deadLetter, store: *store, redis: *redisAddr, batch: *batch})
+	st, err := replay(context.Background(), cfg, replayOptions{input: *input, out: *out, deadLetter: *deadLetter, store: *store, redis: *redisAddr, batch: *batch, format: *format})
 	if err != nil {
 		return fail("replay", err)
 	}
@@ -173,6 +179,7 @@ func replayCmd(args []string) int {
 
 type replayOptions struct {
 	input, out, deadLetter, store, redis string
+	format                               string // jsonl (default), ibm-aml or amlsim
 	batch                                int
 	stderr                               io.Writer // rejected lines are reported here; os.Stderr when nil
 }
@@ -188,22 +195,18 @@ func replay(ctx context.Context, cfg *config.Config, o replayOptions) (replaySta
 	if err != nil {
 		return st, err
 	}
-	var ws window.Store = window.NewMemory()
-	var state alerts.State = alerts.NewMemoryState()
+	st0 := memoryStores()
 	if o.store == "redis" {
 		rdb := redis.NewClient(&redis.Options{Addr: o.redis})
 		defer rdb.Close()
 		prefix := fmt.Sprintf("sluice-replay:%d:%d:", os.Getpid(), time.Now().UnixNano())
-		rs, err := window.NewRedis(rdb, window.RedisConfig{Prefix: prefix})
-		if err != nil {
+		defer deleteKeys(context.Background(), rdb, prefix)
+		if st0, err = redisStores(rdb, prefix, time.Hour); err != nil {
 			return st, err
 		}
-		defer deleteKeys(context.Background(), rdb, prefix)
-		ws = rs
-		state = alerts.NewRedisState(rdb, prefix, time.Hour)
 	}
 	col := &collector{alerts: map[string]alerts.Alert{}}
-	pl, err := p.pipeline(ws, state, col)
+	pl, err := p.pipeline(st0, col)
 	if err != nil {
 		return st, err
 	}
@@ -252,7 +255,7 @@ func replay(ctx context.Context, cfg *config.Config, o replayOptions) (replaySta
 		batch = batch[:0]
 		return err
 	}
-	err = ingest.ReadLines(o.input, cfg.Kafka.MaxMessageBytes, func(l ingest.Line) error {
+	err = readInput(o.input, o.format, cfg.Kafka.MaxMessageBytes, func(l ingest.Line) error {
 		if l.Err != nil {
 			return report(l.Pos, ingest.Reason(l.Err), l.Err, nil)
 		}
@@ -310,5 +313,62 @@ func deleteKeys(ctx context.Context, rdb redis.UniversalClient, prefix string) {
 	}
 	if len(keys) > 0 {
 		rdb.Del(ctx, keys...)
+	}
+}
+
+// readInput reads the recorded stream in its format and hands each record
+// to fn as canonical JSON with its file position. CSV rows of the IBM data
+// sets are mapped to events by their adapters; a row that cannot be mapped
+// is reported like a bad JSON line.
+func readInput(path, format string, maxBytes int, fn func(ingest.Line) error) error {
+	if format == "" || format == "jsonl" {
+		return ingest.ReadLines(path, maxBytes, fn)
+	}
+	var r io.Reader = os.Stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r = f
+	}
+	br := bufio.NewReaderSize(r, 1<<20)
+	var next func() (*ingest.Event, error)
+	var line func() int
+	switch format {
+	case "ibm-aml":
+		rd := ibmaml.NewReader(br)
+		next, line = rd.Next, rd.Line
+	case "amlsim":
+		rd := amlsim.NewReader(br, amlsim.Options{})
+		next, line = rd.Next, rd.Line
+	default:
+		return fmt.Errorf("unknown input format %q", format)
+	}
+	for {
+		e, err := next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		pos := ingest.Position{File: path, Line: int64(line())}
+		if err != nil {
+			var ipe *ibmaml.ParseError
+			var ape *amlsim.ParseError
+			if !errors.As(err, &ipe) && !errors.As(err, &ape) {
+				return err
+			}
+			if err := fn(ingest.Line{Pos: pos, Err: &ingest.DecodeError{Reason: ingest.ReasonInvalid, Detail: err.Error()}}); err != nil {
+				return err
+			}
+			continue
+		}
+		b, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		if err := fn(ingest.Line{Value: b, Pos: pos}); err != nil {
+			return err
+		}
 	}
 }

@@ -20,7 +20,6 @@ import (
 	"github.com/sluice-aml/sluice/internal/pipeline"
 	"github.com/sluice-aml/sluice/internal/server"
 	"github.com/sluice-aml/sluice/internal/telemetry"
-	"github.com/sluice-aml/sluice/scoring/window"
 )
 
 // processor is the streaming processor: a Kafka source feeding the
@@ -36,8 +35,7 @@ type processor struct {
 }
 
 type processorOptions struct {
-	store   window.Store
-	state   alerts.State
+	stores  stores
 	cases   casequeue.Queue
 	tel     *telemetry.Telemetry
 	log     *slog.Logger
@@ -69,7 +67,7 @@ func newProcessor(p *parts, o processorOptions) (*processor, error) {
 			return nil
 		}))
 	}
-	if pr.pl, err = p.pipeline(o.store, o.state, sinks...); err != nil {
+	if pr.pl, err = p.pipeline(o.stores, sinks...); err != nil {
 		return nil, err
 	}
 	pr.pl.Decoder.MaxBytes = k.MaxMessageBytes
@@ -162,7 +160,7 @@ func runCmd(args []string) int {
 	}
 	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: cfg.Redis.Addrs, Password: cfg.Redis.Password, DB: cfg.Redis.DB})
 	defer rdb.Close()
-	store, err := window.NewRedis(rdb, window.RedisConfig{Prefix: cfg.Redis.Prefix})
+	st, err := redisStores(rdb, cfg.Redis.Prefix, cfg.Alerts.CoolDown+30*24*time.Hour)
 	if err != nil {
 		return fail("run", err)
 	}
@@ -174,8 +172,7 @@ func runCmd(args []string) int {
 	if err != nil {
 		return fail("run", err)
 	}
-	pr, err := newProcessor(p, processorOptions{store: store, state: alerts.NewRedisState(rdb, cfg.Redis.Prefix, cfg.Alerts.CoolDown+30*24*time.Hour),
-		cases: cases, tel: tel, log: log})
+	pr, err := newProcessor(p, processorOptions{stores: st, cases: cases, tel: tel, log: log})
 	if err != nil {
 		return fail("run", err)
 	}

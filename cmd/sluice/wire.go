@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/sluice-aml/sluice/alerts"
 	"github.com/sluice-aml/sluice/ingest"
@@ -12,6 +15,7 @@ import (
 	"github.com/sluice-aml/sluice/internal/pipeline"
 	"github.com/sluice-aml/sluice/rules"
 	"github.com/sluice-aml/sluice/scoring"
+	"github.com/sluice-aml/sluice/scoring/evidence"
 	"github.com/sluice-aml/sluice/scoring/fx"
 	"github.com/sluice-aml/sluice/scoring/window"
 )
@@ -48,13 +52,39 @@ func loadParts(cfg *config.Config) (*parts, error) {
 	return p, nil
 }
 
-// pipeline builds the processing path over a window store and alert state.
-func (p *parts) pipeline(store window.Store, state alerts.State, sinks ...pipeline.Sink) (*pipeline.Pipeline, error) {
-	sc, err := scoring.New(scoring.Config{Lateness: p.cfg.Scoring.Lateness, Retain: p.cfg.Scoring.Retain}, p.rules, store, p.fx, p.screener, p.profiles)
+// stores are the state a processor keeps: windows, evidence and open alerts.
+type stores struct {
+	windows  window.Store
+	evidence evidence.Store
+	state    alerts.State
+}
+
+// memoryStores keep everything in process (demo, replay, tests).
+func memoryStores() stores {
+	return stores{windows: window.NewMemory(), evidence: evidence.NewMemory(0), state: alerts.NewMemoryState()}
+}
+
+// redisStores keep everything in Redis under prefix (production).
+func redisStores(rdb redis.UniversalClient, prefix string, stateTTL time.Duration) (stores, error) {
+	ws, err := window.NewRedis(rdb, window.RedisConfig{Prefix: prefix})
+	if err != nil {
+		return stores{}, err
+	}
+	ev, err := evidence.NewRedis(rdb, prefix, 0, 0)
+	if err != nil {
+		return stores{}, err
+	}
+	return stores{windows: ws, evidence: ev, state: alerts.NewRedisState(rdb, prefix, stateTTL)}, nil
+}
+
+// pipeline builds the processing path over st.
+func (p *parts) pipeline(st stores, sinks ...pipeline.Sink) (*pipeline.Pipeline, error) {
+	sc, err := scoring.New(scoring.Config{Lateness: p.cfg.Scoring.Lateness, Retain: p.cfg.Scoring.Retain}, p.rules, st.windows, p.fx, p.screener, p.profiles)
 	if err != nil {
 		return nil, err
 	}
-	am, err := alerts.NewManager(alerts.Config{CoolDown: p.cfg.Alerts.CoolDown, Shadow: p.cfg.Alerts.Shadow}, state)
+	sc.Evidence = st.evidence
+	am, err := alerts.NewManager(alerts.Config{CoolDown: p.cfg.Alerts.CoolDown, Shadow: p.cfg.Alerts.Shadow}, st.state)
 	if err != nil {
 		return nil, err
 	}

@@ -286,7 +286,8 @@ func (e *engine) business(r *rand.Rand, c *cust, d int, ud int64, dom int, wd ti
 	case aChemImporter:
 		// Benign look-alike of precursor purchases: an importer in the
 		// chemical trade paying its usual suppliers in CN, IN and DE.
-		if weekday && r.Float64() < 0.12 {
+		// About one supplier wire a week, on the importer's own weekday.
+		if wd == time.Weekday(1+c.idx%5) {
 			s := chemSuppliers[(c.idx+r.IntN(3))%len(chemSuppliers)]
 			l := e.benignLabel(c, "chemical_importer")
 			bic := pick(r, otherBanks[s.country])

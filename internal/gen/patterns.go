@@ -21,9 +21,9 @@ var Typologies = []string{
 
 // planner injects the patterns of one 30-day block.
 type planner struct {
-	e     *engine
-	r     *rand.Rand
-	d0    int // first local day of the block
+	e        *engine
+	r        *rand.Rand
+	d0       int // first local day of the block
 	days     int // days in the block
 	block    int
 	instance int // index of the instance being injected

@@ -375,14 +375,14 @@ func fillHabits(r *rand.Rand, cfg Config, p *population, c *cust) {
 	c.monthDay = 1 + r.IntN(27)
 	c.bills = []merchant{pick(r, billers[c.Country]), pick(r, billers[c.Country])}
 	if c.Type == "person" {
-		c.cardRate = 2.6
+		c.cardRate = 2.9
 		switch c.arch {
 		case aStudent:
-			c.cardRate = 2.2
+			c.cardRate = 2.4
 		case aRetired:
-			c.cardRate = 1.8
+			c.cardRate = 2.0
 		case aHomemaker:
-			c.cardRate = 2.9
+			c.cardRate = 3.1
 		}
 		if c.quiet {
 			c.cardRate = 0.4

@@ -3,6 +3,7 @@ package window
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -80,9 +81,12 @@ func newGroupSpec(g *Group) (*groupSpec, error) {
 }
 
 // featureID names a feature's state: a feature whose op or bucket changes
-// starts afresh instead of misreading old buckets.
+// starts afresh instead of misreading old buckets. It is
+// "<len(name)>:<name><op letter><bucketMs>:", unambiguous whatever the name
+// holds, as it starts the feature's field names in Redis.
 func featureID(f *Feature) string {
-	return fmt.Sprintf("%s:%s:%d", f.Name, f.Op, f.Bucket.Milliseconds())
+	op := map[Op]string{Count: "c", Sum: "s", Max: "m", Distinct: "d"}[f.Op]
+	return strconv.Itoa(len(f.Name)) + ":" + f.Name + op + strconv.FormatInt(f.Bucket.Milliseconds(), 10) + ":"
 }
 
 // specCache maps *Group to its spec. Groups are configuration: they must not

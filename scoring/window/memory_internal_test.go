@@ -46,7 +46,7 @@ func feedHot(t testing.TB, m *Memory, g *Group, from, events int, span int64) {
 	}
 }
 
-func hotEntry(m *Memory, g *Group) *memEntry {
+func hotEntry(m *Memory, g *Group) *entry {
 	for i := range m.shards {
 		if e := m.shards[i].m[groupKey{g.Name, "hot"}]; e != nil {
 			return e
@@ -102,7 +102,7 @@ func TestDistinctEvictionOrder(t *testing.T) {
 		member string
 	}{{5, "b"}, {5, "a"}, {5, "B"}, {5, "c"}, {6, "0"}, {5, "a"}, {7, "b"}}
 	for _, s := range steps {
-		d.apply(&hist, s.b, 10, s.member, true, 3)
+		d.apply(&hist, s.b, 10, s.member, true, 3, nil)
 	}
 	// b,a,B -> c evicts B ("B" < "a") -> 0@6 evicts a -> a@5 is new and
 	// evicted at once -> b moves to 7.

@@ -4,25 +4,39 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
+	"maps"
+	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
+// DefaultCacheEntries bounds the Redis store's cache of (group, key) states.
+const DefaultCacheEntries = 200_000
+
+// maxAttempts bounds how often an Apply recomputes keys that other writers
+// changed under it before it gives up.
+const maxAttempts = 10
+
 // RedisConfig configures the Redis store.
 type RedisConfig struct {
 	// Prefix starts every key; default "sluice:". It must not contain '{' or
 	// '}', which would move the Redis Cluster hash tag.
 	Prefix string
-	// TTLSlack is added to every key's expiry (Window + Bucket + Retain for
-	// window keys, one day + largest window + Retain for idempotency keys,
-	// counted from the creation of the newest bucket or day) so that
-	// a key outlives, in wall-clock time, the event time that still needs it
-	// when the stream lags a little. Default one hour.
+	// TTLSlack is added to every key's expiry (one day or the largest bucket,
+	// whichever is longer, + largest window + Retain, counted from the key's
+	// last write) so that a key outlives, in wall-clock time, the event time
+	// that still needs it when the stream lags a little. Default one hour.
 	TTLSlack time.Duration
+	// CacheEntries bounds the (group, key) states kept in process; default
+	// DefaultCacheEntries. A key not in the cache costs one more round trip
+	// (HGETALL) in the batch that uses it.
+	CacheEntries int
 }
 
 // Validate checks the config and fills defaults.
@@ -39,43 +53,55 @@ func (c *RedisConfig) Validate() error {
 	if c.TTLSlack < 0 {
 		return fmt.Errorf("window: redis ttl slack %s must not be negative", c.TTLSlack)
 	}
+	if c.CacheEntries == 0 {
+		c.CacheEntries = DefaultCacheEntries
+	}
+	if c.CacheEntries < 0 {
+		return fmt.Errorf("window: redis cache entries %d must not be negative", c.CacheEntries)
+	}
 	return nil
 }
 
-// Redis is the production Store. Each Update runs one Lua script on the
-// keys of its (group, key), all under the hash tag {group:key} so the script
-// touches one Redis Cluster slot; a whole Apply batch is one pipelined round
-// trip.
+// Redis is the production Store: the windows are computed in Go on a cache
+// of per-key states (the memory store's code), and Redis holds the durable,
+// shared state, one hash per (group, key) (fields: codec.go), written with
+// optimistic concurrency (see the package doc). On one server a script
+// call writes up to 64 keys; on a Cluster or Ring client, one.
 //
-// Keys, for prefix P, group G and key K:
-//
-//	P{G:K}:m                        newest event time of the key (string)
-//	P{G:K}:x:<day>                  HASH txid -> recorded Out ("v1,v2,..."), per event day
-//	P{G:K}:w:<name>:<op>:<bucketMs> HASH bucket -> value (count, sum, max)
-//	                                ZSET member -> largest bucket (distinct)
-//
-// Every key has a TTL, so the state of an idle key goes away; buckets and
-// members older than the window are removed by the script as it goes.
-//
-// Values are computed in Lua, whose numbers are doubles: a window's value is
-// exact while its magnitude stays below 2^53 (9.007e15 minor units, about 90
-// trillion in a two-decimal currency); stored buckets themselves are exact
-// int64 (HINCRBY).
+// When a round trip fails, the batch's keys are dropped from the cache and
+// Apply returns the error; some keys may have been written: a redelivered
+// batch returns their updates Replayed, with the values first returned.
 type Redis struct {
 	client redis.UniversalClient
 	cfg    RedisConfig
 	specs  specCache[*redisSpec]
-	loaded atomic.Bool // script loaded once, so batches do not all start with NOSCRIPT
+	cache  *cache
+	// keysPerScript is 1 for a cluster or ring, whose scripts must keep
+	// to one slot, and more for one server, to share a script call's cost.
+	keysPerScript int
+	pool          sync.Pool       // *applyState
+	loaded        atomic.Bool     // script loaded once, so batches do not all start with NOSCRIPT
+	stats         [3]atomic.Int64 // misses, conflicts, writes: see Stats
 }
 
-// redisSpec is the per-group part of the script arguments that does not
-// change between updates.
+// RedisStats counts what the store's Applys cost.
+type RedisStats struct {
+	Misses    int64 // states read from Redis (HGETALL): not cached, or changed by another writer
+	Conflicts int64 // writes refused because another writer changed the key first
+	Writes    int64 // keys written
+}
+
+// Stats returns the counts since the store was made.
+func (r *Redis) Stats() RedisStats {
+	return RedisStats{r.stats[0].Load(), r.stats[1].Load(), r.stats[2].Load()}
+}
+
+// redisSpec is how a group's state is laid out in its hash.
 type redisSpec struct {
 	*groupSpec
-	suffix  []string // ":w:<name>:<op>:<bucketMs>"
-	static  [][4]any // op code, n, cap, ttl ms
-	txTTL   string
-	horizon string
+	byID     map[string]int // featureID -> index
+	distinct []bool
+	ttl      string // ms
 }
 
 // NewRedis returns a Redis store. The caller owns client: Close does not
@@ -87,8 +113,12 @@ func NewRedis(client redis.UniversalClient, cfg RedisConfig) (*Redis, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	r := &Redis{client: client, cfg: cfg}
+	r := &Redis{client: client, cfg: cfg, cache: newCache(cfg.CacheEntries), keysPerScript: 1}
+	if _, ok := client.(*redis.Client); ok {
+		r.keysPerScript = 64
+	}
 	r.specs.make = r.newSpec
+	r.pool.New = func() any { return new(applyState) }
 	return r, nil
 }
 
@@ -97,18 +127,14 @@ func (r *Redis) newSpec(g *Group) (*redisSpec, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &redisSpec{groupSpec: gs}
-	slack := r.cfg.TTLSlack.Milliseconds()
+	s := &redisSpec{groupSpec: gs, byID: make(map[string]int, len(g.Features))}
+	keep := int64(dayMs)
 	for i := range g.Features {
-		f := &g.Features[i]
-		s.suffix = append(s.suffix, ":w:"+gs.ids[i])
-		op := map[Op]string{Count: "c", Sum: "s", Max: "m", Distinct: "d"}[f.Op]
-		ttl := f.Window.Milliseconds() + f.Bucket.Milliseconds() + g.Retain.Milliseconds() + slack
-		s.static = append(s.static, [4]any{op, strconv.FormatInt(gs.n[i], 10),
-			strconv.Itoa(f.DistinctCap), strconv.FormatInt(ttl, 10)})
+		s.byID[gs.ids[i]] = i
+		s.distinct = append(s.distinct, g.Features[i].Op == Distinct)
+		keep = max(keep, g.Features[i].Bucket.Milliseconds())
 	}
-	s.txTTL = strconv.FormatInt(dayMs+gs.horizon+slack, 10)
-	s.horizon = strconv.FormatInt(gs.horizon, 10)
+	s.ttl = strconv.FormatInt(gs.horizon+keep+r.cfg.TTLSlack.Milliseconds(), 10)
 	return s, nil
 }
 
@@ -123,17 +149,76 @@ func (r *Redis) Ping(ctx context.Context) error {
 // Close implements Store. It does not close the client.
 func (r *Redis) Close() error { return nil }
 
-// Apply implements Store: one pipelined round trip for the batch.
+// applyState is one Apply's working set, pooled.
+type applyState struct {
+	updates []*Update
+	specs   []*redisSpec
+	keyBuf  []byte
+	keyEnd  []int // update i's key is keyBuf[keyEnd[i-1]:keyEnd[i]]
+	uent    []int // update -> index in entries
+	entries []*cacheEntry
+	pending []int // updates not done yet
+	todo    []int // updates of this round or attempt
+
+	buf    []byte // fields and values of the writes
+	marks  []int
+	writes []write
+	chunks []chunk
+	loads  []*redis.MapStringStringCmd
+}
+
+type write struct {
+	ce         *cacheEntry
+	version    string // the new version when the write succeeds
+	update     bool   // false: check the version only
+	nset, ndel int    // strings encoded to set (fields and values) and fields to delete
+	ttl        bool   // refresh the TTL
+}
+
+// chunk is one script call: writes[from:to].
+type chunk struct {
+	from, to int
+	keys     []string
+	args     []any
+	cmd      *redis.Cmd
+}
+
+func (st *applyState) key(i int) []byte {
+	from := 0
+	if i > 0 {
+		from = st.keyEnd[i-1]
+	}
+	return st.keyBuf[from:st.keyEnd[i]]
+}
+
+func (st *applyState) reset() {
+	clear(st.specs)
+	clear(st.entries)
+	clear(st.writes)
+	clear(st.chunks)
+	clear(st.loads)
+	*st = applyState{keyBuf: st.keyBuf[:0], keyEnd: st.keyEnd[:0], uent: st.uent[:0], todo: st.todo[:0], pending: st.pending[:0],
+		specs: st.specs[:0], entries: st.entries[:0], buf: st.buf[:0], marks: st.marks[:0],
+		writes: st.writes[:0], chunks: st.chunks[:0], loads: st.loads[:0]}
+}
+
+// Apply implements Store. A batch costs one round trip to write its keys
+// (one CAS script per key, pipelined), plus one to read the keys that are
+// not cached, plus, per conflict with another writer, one to read the
+// conflicting keys again and one to write them.
 func (r *Redis) Apply(ctx context.Context, updates []*Update) error {
 	if len(updates) == 0 {
 		return nil
 	}
-	type call struct {
-		keys []string
-		args []any
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	calls := make([]call, len(updates))
-	for i, u := range updates {
+	st := r.pool.Get().(*applyState)
+	defer func() {
+		st.reset()
+		r.pool.Put(st)
+	}()
+	for _, u := range updates {
 		s, err := r.specs.get(u.Group)
 		if err != nil {
 			return err
@@ -141,259 +226,320 @@ func (r *Redis) Apply(ctx context.Context, updates []*Update) error {
 		if err := checkUpdate(u, len(s.n)); err != nil {
 			return err
 		}
-		calls[i].keys, calls[i].args = r.scriptArgs(u, s)
+		st.specs = append(st.specs, s)
+		st.keyBuf = append(st.keyBuf, r.cfg.Prefix...)
+		st.keyBuf = append(st.keyBuf, '{')
+		st.keyBuf = append(st.keyBuf, u.Group.Name...)
+		st.keyBuf = append(st.keyBuf, ':')
+		st.keyBuf = append(st.keyBuf, u.Key...)
+		st.keyBuf = append(st.keyBuf, '}')
+		st.keyEnd = append(st.keyEnd, len(st.keyBuf))
+		st.pending = append(st.pending, len(st.pending))
 	}
-	if !r.loaded.Load() {
-		if err := applyScript.Load(ctx, r.client).Err(); err != nil {
-			return fmt.Errorf("window: redis script load: %w", err)
-		}
-		r.loaded.Store(true)
-	}
-	cmds := make([]*redis.Cmd, len(updates))
-	pipe := r.client.Pipeline()
-	for i := range calls {
-		cmds[i] = applyScript.EvalSha(ctx, pipe, calls[i].keys, calls[i].args...)
-	}
-	_, err := pipe.Exec(ctx)
-	if err != nil && redis.HasErrorPrefix(firstErr(cmds), "NOSCRIPT") {
-		// The server lost its script cache (restart, SCRIPT FLUSH): run the
-		// failed updates again with the source, which also caches it. Only
-		// if another client reloaded the script in the middle of this batch
-		// could a failed update run after a later one of the same key.
-		pipe := r.client.Pipeline()
-		for i := range calls {
-			if redis.HasErrorPrefix(cmds[i].Err(), "NOSCRIPT") {
-				cmds[i] = applyScript.Eval(ctx, pipe, calls[i].keys, calls[i].args...)
-			}
-		}
-		_, err = pipe.Exec(ctx)
-	}
-	if err != nil {
-		return fmt.Errorf("window: redis apply: %w", err)
-	}
-	for i, u := range updates {
-		if err := readResult(cmds[i], u, len(u.Group.Features)); err != nil {
+	st.updates = updates
+	st.uent = append(st.uent[:0], make([]int, len(updates))...)
+	// Keys another Apply holds wait for a later round, after this Apply
+	// has released the keys of the round before: keys are independent, so
+	// only the order of one key's updates matters, and as no Apply waits
+	// while it holds keys, none can deadlock.
+	for len(st.pending) > 0 {
+		r.cache.acquire(st)
+		err := r.run(ctx, st)
+		r.cache.release(st)
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func firstErr(cmds []*redis.Cmd) error {
-	for _, c := range cmds {
-		if c.Err() != nil {
-			return c.Err()
+// run applies st.todo on st.entries, redoing the keys that conflict.
+func (r *Redis) run(ctx context.Context, st *applyState) error {
+	updates := st.updates
+	for attempt := 1; ; attempt++ {
+		for _, i := range st.todo {
+			st.entries[st.uent[i]].touched = true
 		}
-	}
-	return nil
-}
-
-func (r *Redis) scriptArgs(u *Update, s *redisSpec) ([]string, []any) {
-	nf := len(s.n)
-	base := r.cfg.Prefix + "{" + u.Group.Name + ":" + u.Key + "}"
-	keys := make([]string, 2+nf)
-	keys[0] = base + ":m"
-	keys[1] = base + ":x:" + strconv.FormatInt(floorDiv(u.Time, dayMs), 10)
-	args := make([]any, 6, 6+7*nf)
-	args[0] = u.TxID
-	args[1] = strconv.FormatInt(u.Time, 10)
-	args[2] = s.horizon
-	args[3] = s.txTTL
-	args[4] = base + ":x:"
-	args[5] = strconv.Itoa(nf)
-	for i := 0; i < nf; i++ {
-		keys[2+i] = base + s.suffix[i]
-		in := &u.Inputs[i]
-		st := &s.static[i]
-		apply := "0"
-		if in.Apply {
-			apply = "1"
+		if err := r.load(ctx, st); err != nil {
+			r.forgetAll(st)
+			return err
 		}
-		var x any = ""
-		if in.Apply {
-			if st[0] == "d" {
-				x = in.Member
-			} else {
-				x = strconv.FormatInt(in.Value, 10)
-			}
+		for _, i := range st.todo {
+			ce := st.entries[st.uent[i]]
+			ce.e.apply(updates[i], st.specs[i].groupSpec)
 		}
-		b := strconv.FormatInt(floorDiv(u.Time, s.bucketMs[i]), 10)
-		args = append(args, st[0], st[1], b, apply, x, st[2], st[3])
-	}
-	return keys, args
-}
-
-func readResult(cmd *redis.Cmd, u *Update, nf int) error {
-	res, err := cmd.Slice()
-	if err != nil {
-		return fmt.Errorf("window: redis apply %s: %w", u.TxID, err)
-	}
-	if len(res) != 2 {
-		return fmt.Errorf("window: redis apply %s: script returned %d values", u.TxID, len(res))
-	}
-	flag, _ := res[0].(int64)
-	vals, _ := res[1].(string)
-	if len(u.Out) != nf {
-		u.Out = make([]int64, nf)
-	}
-	u.Replayed = flag == 1
-	if !parseInts(vals, u.Out) {
-		return fmt.Errorf("window: redis apply %s: cannot read %q as %d values (features of the group changed?)", u.TxID, vals, nf)
-	}
-	return nil
-}
-
-// parseInts reads "v1,v2,..." into out, which must match in length.
-func parseInts(s string, out []int64) bool {
-	if len(out) == 0 {
-		return s == ""
-	}
-	for i := range out {
-		j := strings.IndexByte(s, ',')
-		if i == len(out)-1 {
-			if j >= 0 {
-				return false
-			}
-			j = len(s)
-		} else if j < 0 {
-			return false
-		}
-		v, err := strconv.ParseInt(s[:j], 10, 64)
+		conflicts, err := r.write(ctx, st)
 		if err != nil {
-			return false
+			r.forgetAll(st)
+			return err
 		}
-		out[i] = v
-		if j < len(s) {
-			s = s[j+1:]
+		if conflicts == 0 {
+			return nil
+		}
+		r.stats[1].Add(int64(conflicts))
+		if attempt == maxAttempts {
+			r.forgetAll(st)
+			return fmt.Errorf("window: redis apply: %d keys still changed by other writers after %d attempts", conflicts, attempt)
+		}
+		// Keys are independent: only the updates of the conflicting keys
+		// are recomputed, on their fresh state; the others are done.
+		todo := st.todo[:0]
+		for _, i := range st.todo {
+			if st.entries[st.uent[i]].redo {
+				todo = append(todo, i)
+			}
+		}
+		st.todo = todo
+		for _, ce := range st.entries {
+			ce.touched, ce.redo = false, false
+		}
+		if attempt > 1 {
+			// Two writers in step on a hot key would conflict again and
+			// again: a random pause lets one of them through.
+			select {
+			case <-ctx.Done():
+				r.forgetAll(st)
+				return ctx.Err()
+			case <-time.After(time.Duration(rand.Int64N(int64(attempt) * int64(time.Millisecond)))):
+			}
 		}
 	}
-	return true
 }
 
-// applyScript applies one Update. Its steps mirror Memory.apply exactly; the
-// two must change together.
+func (r *Redis) forgetAll(st *applyState) {
+	for _, ce := range st.entries {
+		ce.forget()
+	}
+}
+
+// load reads, in one round trip, the touched entries that are not loaded.
+func (r *Redis) load(ctx context.Context, st *applyState) error {
+	st.loads = st.loads[:0]
+	var pipe redis.Pipeliner
+	for _, ce := range st.entries {
+		if !ce.touched || ce.loaded {
+			continue
+		}
+		if pipe == nil {
+			pipe = r.client.Pipeline()
+		}
+		st.loads = append(st.loads, pipe.HGetAll(ctx, ce.key))
+	}
+	if pipe == nil {
+		return nil
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("window: redis read: %w", err)
+	}
+	r.stats[0].Add(int64(len(st.loads)))
+	k := 0
+	for _, ce := range st.entries {
+		if !ce.touched || ce.loaded {
+			continue
+		}
+		h, err := st.loads[k].Result()
+		k++
+		if err != nil {
+			return fmt.Errorf("window: redis read %s: %w", ce.key, err)
+		}
+		ce.forget()
+		if !decodeEntry(ce, maps.All(h)) {
+			ce.forget()
+			return fmt.Errorf("window: redis read %s: hash has no version", ce.key)
+		}
+	}
+	return nil
+}
+
+// write sends, in one round trip, a CAS per touched entry: the changed
+// fields of the entries that changed, a version check for the others. It
+// returns how many entries conflicted; those hold the fresh state the
+// script returned, the others are clean at their new version.
+func (r *Redis) write(ctx context.Context, st *applyState) (int, error) {
+	st.writes = st.writes[:0]
+	st.chunks = st.chunks[:0]
+	st.buf = st.buf[:0]
+	st.marks = st.marks[:0]
+	now := time.Now().UnixNano()
+	refresh := int64(r.cfg.TTLSlack / 2)
+	for _, ce := range st.entries {
+		if !ce.touched {
+			continue
+		}
+		st.writes = append(st.writes, write{ce: ce})
+		w := &st.writes[len(st.writes)-1]
+		if ce.e.changed() {
+			w.update = true
+			// Fields are encoded into st.buf, remembered as offsets, and
+			// made strings at once for the whole batch below.
+			st.encode(w)
+			// The TTL counts from the key's last refresh, done every
+			// TTLSlack/2 rather than at every write.
+			w.ttl = ce.version == "" || ce.ttlAt == 0 || now-ce.ttlAt > refresh
+		}
+	}
+	all := string(st.buf) // one copy; every argument is a substring
+	m := 0
+	next := func() string {
+		s := all[st.marks[m]:st.marks[m+1]]
+		m += 2
+		return s
+	}
+	pipe := r.client.Pipeline()
+	for from := 0; from < len(st.writes); from += r.keysPerScript {
+		to := min(from+r.keysPerScript, len(st.writes))
+		n := 0
+		for i := from; i < to; i++ {
+			w := &st.writes[i]
+			n += 6 + w.nset + w.ndel
+		}
+		c := chunk{from: from, to: to, keys: make([]string, 0, to-from), args: make([]any, 0, n)}
+		for i := from; i < to; i++ {
+			w := &st.writes[i]
+			ce := w.ce
+			c.keys = append(c.keys, ce.key)
+			if !w.update {
+				c.args = append(c.args, ce.version, "", zero, zero)
+				continue
+			}
+			ttl := ""
+			if w.ttl {
+				ttl = ce.spec.ttl
+			}
+			w.version = next()
+			c.args = append(c.args, ce.version, ttl, strconv.Itoa(2+w.nset), strconv.Itoa(w.ndel), "v", w.version)
+			for j := 0; j < w.nset+w.ndel; j++ {
+				c.args = append(c.args, next())
+			}
+		}
+		c.cmd = casScript.EvalSha(ctx, pipe, c.keys, c.args...)
+		st.chunks = append(st.chunks, c)
+	}
+	if !r.loaded.Load() {
+		if err := casScript.Load(ctx, r.client).Err(); err != nil {
+			return 0, fmt.Errorf("window: redis script load: %w", err)
+		}
+		r.loaded.Store(true)
+	}
+	_, err := pipe.Exec(ctx)
+	if err != nil && noScript(st.chunks) {
+		// The server lost its script cache (restart, SCRIPT FLUSH). A
+		// script that failed with NOSCRIPT did not run, so running it with
+		// its source is safe; the CAS keeps a key's writes in order.
+		pipe := r.client.Pipeline()
+		for i := range st.chunks {
+			c := &st.chunks[i]
+			if redis.HasErrorPrefix(c.cmd.Err(), "NOSCRIPT") {
+				c.cmd = casScript.Eval(ctx, pipe, c.keys, c.args...)
+			}
+		}
+		_, err = pipe.Exec(ctx)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("window: redis write: %w", err)
+	}
+	conflicts := 0
+	for i := range st.chunks {
+		c := &st.chunks[i]
+		res, err := c.cmd.Slice()
+		if err == nil && len(res) != c.to-c.from {
+			err = fmt.Errorf("%d results for %d keys", len(res), c.to-c.from)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("window: redis write: %w", err)
+		}
+		for k, x := range res {
+			w := &st.writes[c.from+k]
+			if fresh, ok := x.([]any); ok {
+				// Another writer was first: the script returned the key's
+				// state, so the retry needs no read of its own.
+				conflicts++
+				w.ce.forget()
+				w.ce.redo = true
+				if !decodeEntry(w.ce, pairsOf(fresh)) {
+					w.ce.forget()
+				}
+				continue
+			}
+			if ok, _ := x.(int64); ok != 1 {
+				return 0, fmt.Errorf("window: redis write %s: unexpected reply %v", w.ce.key, x)
+			}
+			if w.update {
+				w.ce.version = w.version
+				if w.ttl {
+					w.ce.ttlAt = now
+				}
+				w.ce.e.clean()
+				r.stats[2].Add(1)
+			}
+		}
+	}
+	return conflicts, nil
+}
+
+const zero = "0"
+
+// pairsOf iterates over an HGETALL reply as a flat array.
+func pairsOf(a []any) iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		for i := 0; i+1 < len(a); i += 2 {
+			f, _ := a[i].(string)
+			v, _ := a[i+1].(string)
+			if !yield(f, v) {
+				return
+			}
+		}
+	}
+}
+
+func noScript(cs []chunk) bool {
+	for i := range cs {
+		if redis.HasErrorPrefix(cs[i].cmd.Err(), "NOSCRIPT") {
+			return true
+		}
+	}
+	return false
+}
+
+// casScript writes keys that nobody wrote since they were read, each on
+// its own: a conflict on one key does not stop the others.
 //
-// KEYS[1] newest event time, KEYS[2] idempotency partition of the event's
-// day, KEYS[2+i] feature i.
-// ARGV: txid, t, horizon ms, idempotency TTL ms, idempotency key prefix
-// (older days are derived from it, same hash tag), number of features; then
-// per feature: op (c s m d), n, bucket, apply (1/0), value or member, cap,
-// TTL ms.
-var applyScript = redis.NewScript(`
-local DAY = 86400000
-local txid = ARGV[1]
-local t = tonumber(ARGV[2])
-local horizon = tonumber(ARGV[3])
-local txttl = ARGV[4]
-local nf = tonumber(ARGV[6])
-
-local rec = redis.call('HGET', KEYS[2], txid)
-if rec then return {1, rec} end
-
-local beyond = false
-local prev = redis.call('GET', KEYS[1])
-if prev then
-  prev = tonumber(prev)
-  local cut = math.floor((prev - horizon) / DAY)
-  if math.floor(t / DAY) < cut then
-    beyond = true
-  elseif t > prev then
-    -- drop the partitions that left the horizon; none exists after prev's day
-    local newcut = math.floor((t - horizon) / DAY)
-    local last = math.floor(prev / DAY)
-    if newcut > last + 1 then newcut = last + 1 end
-    for d = cut, newcut - 1 do
-      redis.call('DEL', ARGV[5] .. string.format('%d', d))
-    end
-  end
-end
-if not beyond then
-  if (not prev) or t > prev then
-    redis.call('SET', KEYS[1], ARGV[2], 'PX', txttl)
-  else
-    redis.call('PEXPIRE', KEYS[1], txttl)
-  end
-end
-
+// For each key KEYS[k], ARGV holds: the version read (” when the key did
+// not exist), the TTL in ms (” to leave it), the number of set arguments
+// (field, value, ... starting with "v" and the new version), the number of
+// fields to delete, then those. With nothing to set it only checks the
+// version. The result per key is 1, or on a conflict the key's fields and
+// values (HGETALL). Deletes come first so that a field both deleted (an
+// unreadable old record) and set (its new value) ends up set.
+var casScript = redis.NewScript(`
 local out = {}
-local a = 7
-for i = 1, nf do
-  local key = KEYS[2 + i]
-  local op = ARGV[a]
-  local n = tonumber(ARGV[a + 1])
-  local bs = ARGV[a + 2]
-  local b = tonumber(bs)
-  local apply = (ARGV[a + 3] == '1') and not beyond
-  local x = ARGV[a + 4]
-  local cap = tonumber(ARGV[a + 5])
-  local ttl = ARGV[a + 6]
-  a = a + 7
-  local lo = b - n + 1
-  local v = 0
-  if op == 'd' then
-    redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. string.format('%d', lo))
-    if apply then
-      -- a member added or moved to a newer bucket: the size may have
-      -- grown and the key must live a window from this bucket
-      if redis.call('ZADD', key, 'GT', 'CH', bs, x) > 0 then
-        local c = redis.call('ZCARD', key)
-        if c > cap then
-          redis.call('ZREMRANGEBYRANK', key, 0, string.format('%d', c - cap - 1))
-        end
-        redis.call('PEXPIRE', key, ttl)
-      end
-    end
-    v = redis.call('ZCOUNT', key, string.format('%d', lo), bs)
+local a = 1
+for k = 1, #KEYS do
+  local key = KEYS[k]
+  local ns = tonumber(ARGV[a + 2])
+  local nd = tonumber(ARGV[a + 3])
+  local s = a + 4
+  if (redis.call('HGET', key, 'v') or '') ~= ARGV[a] then
+    out[k] = redis.call('HGETALL', key)
   else
-    local all = redis.call('HGETALL', key)
-    local del = {}
-    local cur = nil
-    local found = false
-    for j = 1, #all, 2 do
-      local bj = tonumber(all[j])
-      if bj < lo then
-        del[#del + 1] = all[j]
-      elseif bj <= b then
-        local xj = tonumber(all[j + 1])
-        if bj == b then cur = xj end
-        if op == 'm' then
-          if (not found) or xj > v then v = xj end
-          found = true
-        else
-          v = v + xj
-        end
-      end
+    for i = s + ns, s + ns + nd - 1, 4000 do
+      redis.call('HDEL', key, unpack(ARGV, i, math.min(i + 3999, s + ns + nd - 1)))
     end
-    for j = 1, #del, 4000 do
-      redis.call('HDEL', key, unpack(del, j, math.min(j + 3999, #del)))
+    for i = s, s + ns - 1, 4000 do
+      redis.call('HSET', key, unpack(ARGV, i, math.min(i + 3999, s + ns - 1)))
     end
-    if apply then
-      if op == 'c' then
-        redis.call('HINCRBY', key, bs, 1)
-        v = v + 1
-      elseif op == 's' then
-        redis.call('HINCRBY', key, bs, x)
-        v = v + tonumber(x)
-      else
-        local xv = tonumber(x)
-        if cur == nil or xv > cur then redis.call('HSET', key, bs, x) end
-        if (not found) or xv > v then v = xv end
-      end
-      -- the TTL counts from the newest bucket's creation (it includes a
-      -- bucket width), so writes to an existing bucket need not refresh it
-      if cur == nil then redis.call('PEXPIRE', key, ttl) end
+    if ARGV[a + 1] ~= '' then
+      redis.call('PEXPIRE', key, ARGV[a + 1])
     end
+    out[k] = 1
   end
-  out[i] = string.format('%.0f', v)
+  a = s + ns + nd
 end
-local s = table.concat(out, ',')
-if not beyond then
-  redis.call('HSET', KEYS[2], txid, s)
-  -- the partition of prev's day exists since prev was recorded there, and
-  -- got its TTL (a day longer than the horizon) when it was created
-  if (not prev) or math.floor(t / DAY) ~= math.floor(prev / DAY) then
-    redis.call('PEXPIRE', KEYS[2], txttl)
-  end
-end
-return {0, s}
+return out
 `)
+
+// newVersion is a random token rather than a counter: a key that expired
+// and was made again by another writer must not match a stale cache.
+func appendVersion(buf []byte) []byte {
+	return strconv.AppendUint(buf, rand.Uint64(), 36)
+}

@@ -35,14 +35,38 @@
 // that horizon can neither be deduplicated nor usefully counted: it is read
 // only (no input applied), not recorded, and Replayed is false.
 //
-// Redis also expires keys in wall-clock time (window + Retain + slack for
-// windows, a day more for idempotency records), which only matters for a key
-// that is idle longer than that. Redis computes values with Lua doubles: they
-// are exact while a window's value stays below 2^53.
+// Both stores run the same code (entry.go) on int64: values are exact (a
+// sum that overflows int64 wraps). Redis also expires keys in wall-clock
+// time (largest window + Retain + a day or the largest bucket + TTLSlack
+// after the key's last TTL refresh, which happens at least every
+// TTLSlack/2 of writes), which only matters for a key that is idle longer
+// than that.
+//
+// # Redis: consistency model
+//
+// The Redis store computes in Go on a bounded LRU cache of per-key states
+// (RedisConfig.CacheEntries) and keeps the durable, shared state in Redis,
+// one hash per (group, key) named P{G:K} (one Redis Cluster slot), written
+// with optimistic concurrency: the hash has a version field, a random
+// token replaced at every write, and every write is a small Lua script
+// that applies the changed fields only if the version is still the one the
+// cache was built from. A batch therefore costs one pipelined round trip
+// when its keys are cached and fresh, plus one (HGETALL) for keys not in
+// the cache. A key another writer (another processor on the same prefix)
+// changed since this store last read or wrote it is a conflict: the script
+// writes nothing and returns the key's current state, and the batch's
+// updates of that key alone (keys are independent) are computed again on it
+// and written in one more round trip; after 10 attempts Apply fails. Each
+// key's updates are thus applied exactly once, in one order every store on
+// the prefix agrees on: results equal a memory store's applying the same
+// updates in that order. Concurrent Applys on one store that share keys
+// take turns per key; no Apply waits while it holds keys.
 //
 // Work per update and feature is O(kept buckets) <= O(n) for count, sum and
 // max, and O(log DistinctCap) for distinct; the default bucket (Window/48)
-// keeps n at 48.
+// keeps n at 48. A Redis write rewrites the key's count, sum and max
+// buckets as one field and adds one field per changed distinct member and
+// per idempotency record.
 package window
 
 import (
@@ -160,7 +184,7 @@ type Store interface {
 	// atomic per update and idempotent by (Group, Key, TxID): a redelivered
 	// update returns the values recorded at its first application, so a
 	// restarted processor sees exactly what a clean run saw. Redis implements a
-	// batch as one round trip.
+	// batch of cached keys as one round trip.
 	Apply(ctx context.Context, updates []*Update) error
 	// Ping reports whether the store is reachable (for readiness).
 	Ping(ctx context.Context) error

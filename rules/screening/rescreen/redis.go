@@ -1,0 +1,151 @@
+package rescreen
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis is a Registry in Redis, shared by every processor of the stream.
+type Redis struct {
+	cfg  Config
+	rdb  redis.UniversalClient
+	z, h string
+}
+
+// NewRedis returns a registry on rdb under cfg.Prefix.
+func NewRedis(rdb redis.UniversalClient, cfg Config) (*Redis, error) {
+	if rdb == nil {
+		return nil, fmt.Errorf("rescreen: no Redis client")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	// One hash tag for both keys: the script touches both, and a sorted set
+	// lives in one slot anyway.
+	tag := "{" + cfg.Prefix + "}"
+	return &Redis{cfg: cfg, rdb: rdb, z: tag + ":z", h: tag + ":h"}, nil
+}
+
+// Keys returns the registry's two Redis keys (sorted set, hash), to delete
+// it or inspect it.
+func (r *Redis) Keys() []string { return []string{r.z, r.h} }
+
+// trimLimit is the fewest entries one Record may remove. A Record removes at
+// most max(trimLimit, twice its batch), so the script never blocks Redis
+// for long after a jump in event time, and a backlog over the bounds still
+// shrinks with every batch; Scan skips what is past the horizon meanwhile.
+const trimLimit = 1000
+
+// record keeps the latest value per member and trims both keys.
+// KEYS: sorted set, hash. ARGV: horizon ms, max entries, trim limit, then
+// member, unix ms, value for each entry.
+var record = redis.NewScript(`
+local z, h = KEYS[1], KEYS[2]
+for i = 4, #ARGV, 3 do
+  local old = redis.call('ZSCORE', z, ARGV[i])
+  if not old or tonumber(old) <= tonumber(ARGV[i+1]) then
+    redis.call('ZADD', z, ARGV[i+1], ARGV[i])
+    redis.call('HSET', h, ARGV[i], ARGV[i+2])
+  end
+end
+local top = redis.call('ZRANGE', z, -1, -1, 'WITHSCORES')
+if #top == 0 then return 0 end
+local limit = tonumber(ARGV[3])
+local cut = tonumber(top[2]) - tonumber(ARGV[1])
+local gone = redis.call('ZRANGEBYSCORE', z, '-inf', string.format('(%.0f', cut), 'LIMIT', 0, limit)
+local over = redis.call('ZCARD', z) - #gone - tonumber(ARGV[2])
+if over > 0 and #gone < limit then
+  local more = redis.call('ZRANGE', z, #gone, #gone + math.min(over, limit - #gone) - 1)
+  for _, m in ipairs(more) do gone[#gone + 1] = m end
+end
+for i = 1, #gone, 500 do
+  local chunk = {unpack(gone, i, math.min(i + 499, #gone))}
+  redis.call('ZREM', z, unpack(chunk))
+  redis.call('HDEL', h, unpack(chunk))
+end
+return #gone
+`)
+
+func (r *Redis) Record(ctx context.Context, seen []Seen) error {
+	if len(seen) == 0 {
+		return nil
+	}
+	if err := checkAll(seen); err != nil {
+		return err
+	}
+	// The latest of the batch per member: the script does the same against
+	// what is stored.
+	type entry struct {
+		ms int64
+		s  Seen
+	}
+	latest := make(map[string]int, len(seen))
+	var order []string
+	var es []entry
+	for _, s := range seen {
+		k, ms := s.member(), s.Time.UnixMilli()
+		if i, ok := latest[k]; ok {
+			if ms >= es[i].ms {
+				es[i] = entry{ms, s}
+			}
+			continue
+		}
+		latest[k] = len(es)
+		order = append(order, k)
+		es = append(es, entry{ms, s})
+	}
+	args := make([]any, 0, 3+3*len(es))
+	args = append(args, r.cfg.Horizon.Milliseconds(), r.cfg.MaxEntries, max(trimLimit, 2*len(es)))
+	for i, k := range order {
+		v, err := encodeSeen(es[i].s)
+		if err != nil {
+			return fmt.Errorf("rescreen: %w", err)
+		}
+		args = append(args, k, strconv.FormatInt(es[i].ms, 10), v)
+	}
+	if err := record.Run(ctx, r.rdb, []string{r.z, r.h}, args...).Err(); err != nil {
+		return fmt.Errorf("rescreen: record %d entries in Redis %s: %w", len(es), r.z, err)
+	}
+	return nil
+}
+
+// scanCount is the HSCAN page size.
+const scanCount = 1000
+
+func (r *Redis) Scan(ctx context.Context, since time.Time, fn func(Seen) error) error {
+	top, err := r.rdb.ZRangeWithScores(ctx, r.z, -1, -1).Result()
+	if err != nil {
+		return fmt.Errorf("rescreen: newest entry of %s: %w", r.z, err)
+	}
+	if len(top) == 0 {
+		return nil
+	}
+	cut := int64(top[0].Score) - r.cfg.Horizon.Milliseconds()
+	var cursor uint64
+	for {
+		kv, next, err := r.rdb.HScan(ctx, r.h, cursor, "", scanCount).Result()
+		if err != nil {
+			return fmt.Errorf("rescreen: scan %s: %w", r.h, err)
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			s, err := decodeSeen([]byte(kv[i+1]))
+			if err != nil {
+				return fmt.Errorf("%w (field %s of %s: delete it with HDEL)", err, kv[i], r.h)
+			}
+			if s.Time.UnixMilli() < cut || s.Time.Before(since) {
+				continue
+			}
+			if err := fn(s); err != nil {
+				return err
+			}
+		}
+		if next == 0 {
+			return nil
+		}
+		cursor = next
+	}
+}

@@ -1,0 +1,150 @@
+package rescreen
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sluice-aml/sluice/ingest"
+)
+
+// Seen is a counterparty seen in the stream, with the bank's own customer it
+// dealt with.
+type Seen struct {
+	// Name and Wallet are the counterparty's name and/or wallet address as
+	// written on the payment.
+	Name, Wallet string
+	// Field is where the counterparty was written: "to.name", "from.wallet"...
+	// Its side ("to", "from") names the fields of the alert's screening.
+	Field string
+	// Account, CustomerID and CustomerName are the bank's customer on the
+	// other side: the subject of an alert.
+	Account, CustomerID, CustomerName string
+	// TxID and Time are the latest transaction between them and its event
+	// time, whose offset the alert's time keeps.
+	TxID string
+	Time time.Time
+}
+
+// Registry keeps the counterparties seen within a horizon of event time.
+// Memory and Redis implement it with the same semantics.
+type Registry interface {
+	// Record keeps, per counterparty and account, the Seen with the latest
+	// time (of equal times, the last recorded), and drops the entries older
+	// than the horizon before the newest entry or beyond the size bound,
+	// oldest first. Redis does it in one round trip.
+	Record(ctx context.Context, seen []Seen) error
+	// Scan calls fn with every entry whose time is at or after since and
+	// within the horizon of the newest entry. Order is unspecified, and
+	// Redis may call fn twice for an entry recorded during the scan. An
+	// error from fn stops the scan and is returned.
+	Scan(ctx context.Context, since time.Time, fn func(Seen) error) error
+}
+
+// Side is the side of the payment the counterparty was on: "to" or "from".
+func (s Seen) Side() string {
+	side, _, _ := strings.Cut(s.Field, ".")
+	return side
+}
+
+// Counterparty is the key of the counterparty in the registry: its name and
+// wallet, case and spacing folded.
+func (s Seen) Counterparty() string {
+	return fold(s.Name) + "|" + fold(s.Wallet)
+}
+
+func fold(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
+
+// member is the compact registry key of s: 16 characters of the SHA-256 of
+// the account and the counterparty.
+func (s Seen) member() string {
+	h := sha256.New()
+	h.Write([]byte(s.Account))
+	h.Write([]byte{0})
+	h.Write([]byte(s.Counterparty()))
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:12])
+}
+
+func (s Seen) check() error {
+	switch {
+	case s.Account == "":
+		return errors.New("no account: set Seen.Account to the bank customer's account")
+	case strings.TrimSpace(s.Name) == "" && strings.TrimSpace(s.Wallet) == "":
+		return errors.New("no counterparty: set Seen.Name or Seen.Wallet")
+	case s.Time.IsZero():
+		return errors.New("no time: set Seen.Time to the transaction's event time")
+	}
+	return nil
+}
+
+func checkAll(seen []Seen) error {
+	for i := range seen {
+		if err := seen[i].check(); err != nil {
+			return fmt.Errorf("rescreen: seen[%d] (tx %q): %w", i, seen[i].TxID, err)
+		}
+	}
+	return nil
+}
+
+// FromEvent returns the counterparties of e: for each party that is the
+// bank's own customer (it has a customer_id and an account), the other
+// party, if it has a name or a wallet. A payment between two customers gives
+// two entries.
+func FromEvent(e *ingest.Event) []Seen {
+	var out []Seen
+	add := func(own, other *ingest.Party, side string) {
+		if own == nil || other == nil || own.CustomerID == "" || own.Account == "" {
+			return
+		}
+		if other.Name == "" && other.Wallet == "" {
+			return
+		}
+		field := side + ".name"
+		if other.Name == "" {
+			field = side + ".wallet"
+		}
+		out = append(out, Seen{Name: other.Name, Wallet: other.Wallet, Field: field,
+			Account: own.Account, CustomerID: own.CustomerID, CustomerName: own.Name, TxID: e.ID, Time: e.Time})
+	}
+	add(e.From, e.To, "to")
+	add(e.To, e.From, "from")
+	return out
+}
+
+// wire is the stored form of a Seen: short keys, since millions are kept.
+type wire struct {
+	Name         string `json:"n,omitempty"`
+	Wallet       string `json:"w,omitempty"`
+	Field        string `json:"f,omitempty"`
+	Account      string `json:"a"`
+	CustomerID   string `json:"c,omitempty"`
+	CustomerName string `json:"cn,omitempty"`
+	TxID         string `json:"x,omitempty"`
+	Time         string `json:"t"`
+}
+
+func encodeSeen(s Seen) ([]byte, error) {
+	return json.Marshal(wire{s.Name, s.Wallet, s.Field, s.Account, s.CustomerID, s.CustomerName, s.TxID, s.Time.Format(time.RFC3339Nano)})
+}
+
+// decodeSeen reads a stored Seen; the error says what is wrong with it.
+func decodeSeen(b []byte) (Seen, error) {
+	var w wire
+	if err := json.Unmarshal(b, &w); err != nil {
+		return Seen{}, fmt.Errorf("rescreen: stored entry: %w", err)
+	}
+	t, err := time.Parse(time.RFC3339Nano, w.Time)
+	if err != nil {
+		return Seen{}, fmt.Errorf("rescreen: stored entry: time: %w", err)
+	}
+	s := Seen{w.Name, w.Wallet, w.Field, w.Account, w.CustomerID, w.CustomerName, w.TxID, t}
+	if err := s.check(); err != nil {
+		return Seen{}, fmt.Errorf("rescreen: stored entry: %w", err)
+	}
+	return s, nil
+}

@@ -1,0 +1,330 @@
+package rescreen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sluice-aml/sluice/ingest"
+)
+
+var (
+	caracas = time.FixedZone("-04", -4*3600)
+	t0      = time.Date(2025, 3, 4, 15, 22, 10, 123456789, caracas)
+)
+
+func seen(name, account, tx string, at time.Time) Seen {
+	return Seen{Name: name, Field: "to.name", Account: account, CustomerID: "C-" + account, CustomerName: "Customer " + account, TxID: tx, Time: at}
+}
+
+func day(n int) time.Time { return t0.Add(time.Duration(n) * 24 * time.Hour) }
+
+// keys returns "account|counterparty|tx" of each entry, for comparison.
+func keys(ss []Seen) []string {
+	var out []string
+	for _, s := range ss {
+		out = append(out, s.Account+"|"+s.Counterparty()+"|"+s.TxID)
+	}
+	return out
+}
+
+func TestRegistryContract(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     Config
+		batches [][]Seen
+		since   time.Time
+		want    []string
+	}{
+		{
+			name: "latest per counterparty and account",
+			batches: [][]Seen{
+				{seen("Tren de Aragua", "A1", "tx1", day(1)), seen("Maria Lopez", "A1", "tx2", day(1))},
+				// An older payment arriving late does not replace the newer one.
+				{seen("TREN  DE ARAGUA", "A1", "tx0", day(0))},
+				// A newer one does, however the name is spaced and cased.
+				{seen("tren de aragua ", "A1", "tx3", day(2)), seen("Tren de Aragua", "A2", "tx4", day(1))},
+			},
+			want: []string{"A1|maria lopez||tx2", "A2|tren de aragua||tx4", "A1|tren de aragua||tx3"},
+		},
+		{
+			name: "latest within a batch",
+			batches: [][]Seen{
+				{seen("Acme Ltd", "A1", "tx2", day(2)), seen("ACME LTD", "A1", "tx1", day(1)), seen("Acme Ltd", "A1", "tx3", day(3)), seen("acme ltd", "A1", "tx0", day(0))},
+			},
+			want: []string{"A1|acme ltd||tx3"},
+		},
+		{
+			name: "horizon trims the oldest",
+			cfg:  Config{Horizon: 10 * 24 * time.Hour},
+			batches: [][]Seen{
+				{seen("Old Payee", "A1", "tx1", day(0)), seen("Mid Payee", "A2", "tx2", day(5))},
+				{seen("New Payee", "A3", "tx3", day(20))},
+				// Older than the horizon when it arrives: never kept.
+				{seen("Late Payee", "A4", "tx4", day(9))},
+			},
+			want: []string{"A3|new payee||tx3"},
+		},
+		{
+			name: "horizon keeps its edge",
+			cfg:  Config{Horizon: 10 * 24 * time.Hour},
+			batches: [][]Seen{
+				{seen("Edge Payee", "A1", "tx1", day(0)), seen("New Payee", "A2", "tx2", day(10))},
+			},
+			want: []string{"A1|edge payee||tx1", "A2|new payee||tx2"},
+		},
+		{
+			name: "size bound drops the oldest",
+			cfg:  Config{MaxEntries: 3},
+			batches: [][]Seen{
+				{seen("P1", "A1", "tx1", day(1)), seen("P2", "A1", "tx2", day(2)), seen("P3", "A1", "tx3", day(3))},
+				{seen("P5", "A1", "tx5", day(5)), seen("P4", "A1", "tx4", day(4))},
+			},
+			want: []string{"A1|p3||tx3", "A1|p4||tx4", "A1|p5||tx5"},
+		},
+		{
+			name: "since filters",
+			batches: [][]Seen{
+				{seen("P1", "A1", "tx1", day(1)), seen("P2", "A1", "tx2", day(2)), seen("P3", "A1", "tx3", day(3))},
+			},
+			since: day(2),
+			want:  []string{"A1|p2||tx2", "A1|p3||tx3"},
+		},
+		{
+			name: "name and wallet",
+			batches: [][]Seen{
+				{{Name: "Jo Smith", Wallet: "1Kuf2Rd8mDyAViwBozGTNYnvWL8uYFrkVo", Field: "to.name", Account: "A1", TxID: "tx1", Time: day(1)},
+					{Wallet: "1Kuf2Rd8mDyAViwBozGTNYnvWL8uYFrkVo", Field: "to.wallet", Account: "A1", TxID: "tx2", Time: day(1)}},
+			},
+			want: []string{"A1|jo smith|1kuf2rd8mdyaviwbozgtnynvwl8uyfrkvo|tx1", "A1||1kuf2rd8mdyaviwbozgtnynvwl8uyfrkvo|tx2"},
+		},
+	}
+	for _, impl := range registries {
+		for _, tt := range tests {
+			t.Run(impl.name+"/"+tt.name, func(t *testing.T) {
+				reg := impl.new(t, tt.cfg)
+				for _, b := range tt.batches {
+					if err := reg.Record(context.Background(), b); err != nil {
+						t.Fatal(err)
+					}
+				}
+				got := keys(scanAll(t, reg, tt.since))
+				if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+					t.Errorf("entries:\n got %q\nwant %q", got, tt.want)
+				}
+			})
+		}
+	}
+}
+
+func TestRegistryKeepsEverything(t *testing.T) {
+	// Every field and the time's offset survive the store: the alert's time
+	// is the payment's, in its own offset.
+	want := Seen{Name: "Tren de Aragua", Wallet: "0xAbC", Field: "from.name", Account: "CA-001-4411902",
+		CustomerID: "C-88210", CustomerName: "Jane Doe", TxID: "tx-7f3a91", Time: t0}
+	for _, impl := range registries {
+		t.Run(impl.name, func(t *testing.T) {
+			reg := impl.new(t, Config{})
+			if err := reg.Record(context.Background(), []Seen{want}); err != nil {
+				t.Fatal(err)
+			}
+			got := scanAll(t, reg, time.Time{})
+			if len(got) != 1 {
+				t.Fatalf("got %d entries, want 1", len(got))
+			}
+			g := got[0]
+			if g.Time.Format(time.RFC3339Nano) != "2025-03-04T15:22:10.123456789-04:00" || !g.Time.Equal(want.Time) {
+				t.Errorf("time %s, want the payment's 2025-03-04T15:22:10.123456789-04:00", g.Time.Format(time.RFC3339Nano))
+			}
+			g.Time = want.Time
+			if g != want {
+				t.Errorf("got %+v\nwant %+v", g, want)
+			}
+		})
+	}
+}
+
+func TestRegistryRejects(t *testing.T) {
+	tests := []struct {
+		name string
+		s    Seen
+		want string
+	}{
+		{"no account", Seen{Name: "X", Time: t0, TxID: "tx1"}, "Seen.Account"},
+		{"no counterparty", Seen{Name: "  ", Account: "A1", Time: t0, TxID: "tx1"}, "Seen.Name or Seen.Wallet"},
+		{"no time", Seen{Name: "X", Account: "A1", TxID: "tx1"}, "Seen.Time"},
+	}
+	for _, impl := range registries {
+		for _, tt := range tests {
+			t.Run(impl.name+"/"+tt.name, func(t *testing.T) {
+				reg := impl.new(t, Config{})
+				err := reg.Record(context.Background(), []Seen{seen("Fine", "A1", "tx0", t0), tt.s})
+				if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "seen[1]") {
+					t.Fatalf("error %v, want one naming seen[1] and %s", err, tt.want)
+				}
+				if got := scanAll(t, reg, time.Time{}); len(got) != 0 {
+					t.Errorf("a refused batch recorded %d entries", len(got))
+				}
+			})
+		}
+	}
+}
+
+func TestRegistryScanStops(t *testing.T) {
+	stop := errors.New("stop")
+	for _, impl := range registries {
+		t.Run(impl.name, func(t *testing.T) {
+			reg := impl.new(t, Config{})
+			if err := reg.Record(context.Background(), []Seen{seen("P1", "A1", "tx1", day(1)), seen("P2", "A1", "tx2", day(2))}); err != nil {
+				t.Fatal(err)
+			}
+			calls := 0
+			err := reg.Scan(context.Background(), time.Time{}, func(Seen) error { calls++; return stop })
+			if !errors.Is(err, stop) || calls != 1 {
+				t.Errorf("Scan returned %v after %d calls, want fn's error after 1", err, calls)
+			}
+		})
+	}
+}
+
+// countHook counts the commands and pipelines sent to Redis.
+type countHook struct{ n int }
+
+func (h *countHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *countHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error { h.n++; return next(ctx, cmd) }
+}
+func (h *countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error { h.n++; return next(ctx, cmds) }
+}
+
+func TestRedisOneRoundTripNoOrphans(t *testing.T) {
+	rdb, prefix := redisClient(t)
+	r, err := NewRedis(rdb, Config{Prefix: prefix, MaxEntries: 50, Horizon: 30 * 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rdb.Del(context.Background(), r.Keys()...) })
+	ctx := context.Background()
+	// Load the script once; from then on a batch is one round trip.
+	if err := r.Record(ctx, []Seen{seen("Warm", "A0", "tx0", day(0))}); err != nil {
+		t.Fatal(err)
+	}
+	hook := &countHook{}
+	rdb.AddHook(hook)
+	for b := 0; b < 10; b++ {
+		var batch []Seen
+		for i := 0; i < 20; i++ {
+			batch = append(batch, seen(fmt.Sprintf("Payee %d", i), fmt.Sprintf("A%d", b), fmt.Sprint("tx", b, i), day(b*5)))
+		}
+		before := hook.n
+		if err := r.Record(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		if n := hook.n - before; n != 1 {
+			t.Errorf("batch %d took %d round trips, want 1", b, n)
+		}
+	}
+	z, _ := rdb.ZCard(ctx, r.Keys()[0]).Result()
+	h, _ := rdb.HLen(ctx, r.Keys()[1]).Result()
+	// Days 0..45 in steps of 5 with a 30-day horizon keep days 15..45 (7
+	// batches, 140 entries), capped at 50.
+	if z != 50 || h != 50 {
+		t.Errorf("sorted set %d, hash %d entries: want 50 and 50 (bounded, no orphans)", z, h)
+	}
+	got := scanAll(t, r, time.Time{})
+	if len(got) != 50 || !got[0].Time.Equal(day(35)) {
+		t.Errorf("scan: %d entries from %v, want the newest 50 (days 35-45)", len(got), got[0].Time)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{}, ""},
+		{Config{Horizon: -time.Hour}, "Horizon"},
+		{Config{MaxEntries: -1}, "MaxEntries"},
+	}
+	for _, tt := range tests {
+		err := tt.cfg.Validate()
+		if tt.want == "" {
+			if err != nil || tt.cfg.Horizon != DefaultHorizon || tt.cfg.MaxEntries != DefaultMaxEntries || tt.cfg.Prefix != DefaultPrefix {
+				t.Errorf("Validate() = %v, %+v: want defaults", err, tt.cfg)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Validate(%+v) = %v, want an error naming %s", tt.cfg, err, tt.want)
+		}
+	}
+}
+
+func FuzzDecodeSeen(f *testing.F) {
+	b, _ := encodeSeen(Seen{Name: "Tren de Aragua", Field: "to.name", Account: "A1", CustomerID: "C1", TxID: "tx1", Time: t0})
+	f.Add(b)
+	f.Add([]byte(`{"a":"A1","n":"X","t":"2025-01-01T00:00:00Z"}`))
+	f.Add([]byte(`{"a":"","t":"bad"}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := decodeSeen(b)
+		if err != nil {
+			return
+		}
+		again, err := encodeSeen(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s2, err := decodeSeen(again)
+		if err != nil {
+			t.Fatalf("re-decoding %s: %v", again, err)
+		}
+		if !s2.Time.Equal(s.Time) || s2.Time.Format(time.RFC3339Nano) != s.Time.Format(time.RFC3339Nano) {
+			t.Fatalf("time changed in a round trip: %v != %v", s2.Time, s.Time)
+		}
+		s2.Time = s.Time
+		if s2 != s {
+			t.Fatalf("round trip: %+v != %+v", s2, s)
+		}
+	})
+}
+
+func TestFromEvent(t *testing.T) {
+	cust := func(acct string) *ingest.Party {
+		return &ingest.Party{Account: acct, CustomerID: "C-" + acct, Name: "Customer " + acct}
+	}
+	tests := []struct {
+		name string
+		from *ingest.Party
+		to   *ingest.Party
+		want []string // field account
+	}{
+		{"customer pays a payee", cust("A1"), &ingest.Party{Name: "Tren de Aragua", Account: "X9"}, []string{"to.name A1"}},
+		{"customer paid by a wallet", &ingest.Party{Wallet: "bc1qxyz"}, cust("A2"), []string{"from.wallet A2"}},
+		{"two customers", cust("A1"), cust("A2"), []string{"to.name A1", "from.name A2"}},
+		{"cash deposit, no counterparty", nil, cust("A1"), nil},
+		{"no customer", &ingest.Party{Name: "P", Account: "X1"}, &ingest.Party{Name: "Q", Account: "X2"}, nil},
+		{"counterparty without name or wallet", cust("A1"), &ingest.Party{Account: "X9"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := &ingest.Event{ID: "tx-1", Time: t0, From: tt.from, To: tt.to}
+			var got []string
+			for _, s := range FromEvent(e) {
+				got = append(got, s.Field+" "+s.Account)
+				if s.TxID != "tx-1" || !s.Time.Equal(t0) || s.CustomerID != "C-"+s.Account || s.check() != nil {
+					t.Errorf("entry %+v", s)
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
