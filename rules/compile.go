@@ -65,7 +65,10 @@ type Rule struct {
 	// Kinds are the event kinds the rule can fire on; nil means any.
 	Kinds map[string]bool
 	// Reads are the indexes of the features the condition and values read.
-	Reads  []int
+	Reads []int
+	// Graph is set when the condition reads graph signals: the transfer's
+	// graph transactions are then evidence.
+	Graph  bool
 	Values []NamedValue
 	Reason *template.Template
 	Index  int
@@ -104,7 +107,7 @@ var (
 // reserved are the Env names features and parameters may not shadow.
 var reserved = map[string]bool{"id": true, "kind": true, "amount": true, "currency": true, "amount_base": true,
 	"channel": true, "base_currency": true, "fx": true, "purpose": true, "memo": true, "hour": true, "weekday": true, "location": true,
-	"from": true, "to": true, "attrs": true, "subject": true, "F": true, "memo_has": true, "code_in": true}
+	"from": true, "to": true, "attrs": true, "subject": true, "F": true, "memo_has": true, "code_in": true, "graph": true}
 
 // Load reads and compiles every YAML file under paths (directories or files).
 func Load(paths ...string) (*Set, error) {
@@ -380,6 +383,7 @@ func (c *compiler) rule(d *RuleDef, errs *Errors) *Rule {
 		if kinds, ok := kindsOf(d.When); ok {
 			r.Kinds = kinds
 		}
+		r.Graph = strings.Contains(d.When, "graph.")
 	}
 	data := map[string]any{"currency": "", "base": "", "amount": 0.0, "kind": ""}
 	if d.Values.Kind != 0 {

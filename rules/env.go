@@ -24,6 +24,10 @@ type Env struct {
 	Attrs      map[string]any     `expr:"attrs"`
 	Subject    string             `expr:"subject"` // "from" or "to": which party the rule is evaluated for
 
+	// Graph holds the graph-pattern signals of this transfer (from.account →
+	// to.account), when the scorer keeps a graph.
+	Graph Graph `expr:"graph"`
+
 	// F holds the subject party's window features, in feature order; rules
 	// name them directly (cash_in_24h_sum) and the compiler rewrites the name
 	// to an index.
@@ -79,4 +83,20 @@ type Profile struct {
 	Country    string `expr:"country"`
 	Region     string `expr:"region"`
 	City       string `expr:"city"`
+}
+
+// Graph is what the graph-pattern store saw for a transfer (see
+// scoring/graph for the exact semantics and bounds of each signal).
+type Graph struct {
+	FanIn            int     `expr:"fan_in"`             // distinct senders of to.account in the window
+	FanOut           int     `expr:"fan_out"`            // distinct receivers of from.account in the window
+	CycleHops        int     `expr:"cycle_hops"`         // length of the cycle this transfer closes, 0 if none
+	CycleMinRatio    float64 `expr:"cycle_min_ratio"`    // smallest amount ratio between consecutive hops
+	ChainHops        int     `expr:"chain_hops"`         // hops of the longest similar-amount chain ending here
+	ScatterGather    int     `expr:"scatter_gather"`     // intermediaries between one origin and to.account
+	GatherScatter    int     `expr:"gather_scatter"`     // min(senders into, receivers out of) from.account
+	GatherScatterIn  int     `expr:"gather_scatter_in"`  // senders into from.account
+	GatherScatterOut int     `expr:"gather_scatter_out"` // receivers out of from.account
+	Bipartite        int     `expr:"bipartite"`          // smaller side of a many-to-many block around the transfer
+	StackDepth       int     `expr:"stack_depth"`        // layers of such blocks (AMLworld stack)
 }

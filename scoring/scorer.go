@@ -13,6 +13,7 @@ import (
 	"github.com/sluice-aml/sluice/rules"
 	"github.com/sluice-aml/sluice/scoring/evidence"
 	"github.com/sluice-aml/sluice/scoring/fx"
+	"github.com/sluice-aml/sluice/scoring/graph"
 	"github.com/sluice-aml/sluice/scoring/window"
 )
 
@@ -110,6 +111,9 @@ type Scorer struct {
 	// Evidence, when set, keeps each account's recent transactions so that a
 	// finding lists every transaction behind the values its rules saw.
 	Evidence evidence.Store
+	// Graph, when set, keeps recent transfers between accounts and gives
+	// rules the graph-pattern signals of each transfer (graph.cycle_hops...).
+	Graph graph.Store
 
 	mu        sync.Mutex
 	watermark map[string]int64 // newest event time per partition or file, unix ms
@@ -218,6 +222,7 @@ type prepared struct {
 	value   []int64
 	member  []string
 	updates [2][]*window.Update // per side (0 = to, 1 = from): the side's updates, with their group index
+	graphTx []string            // the transfer's graph-pattern transactions (a cycle's hops...)
 	gidx    [2][]int
 	screens []ScreenHit
 }
@@ -257,6 +262,11 @@ func (s *Scorer) Score(ctx context.Context, batch []Item) (findings []Finding, r
 	if len(updates) > 0 {
 		if err := s.store.Apply(ctx, updates); err != nil {
 			return nil, nil, fmt.Errorf("window store: %w", err)
+		}
+	}
+	if s.Graph != nil {
+		if err := s.observeGraph(ctx, preps); err != nil {
+			return nil, nil, fmt.Errorf("graph store: %w", err)
 		}
 	}
 	if s.Evidence != nil {
@@ -517,8 +527,15 @@ func (s *Scorer) evaluate(ev *rules.Evaluator, set *rules.Set, lay *layout, p *p
 		if len(ts) == 0 {
 			continue
 		}
-		out = append(out, Finding{Event: e, Pos: p.item.Pos, Side: sd, Subject: party(e, sd), Typologies: ts, Hits: hits,
-			Screening: p.screens, Ruleset: set.Hash, Lists: lists, FX: s.fx.Version})
+		f := Finding{Event: e, Pos: p.item.Pos, Side: sd, Subject: party(e, sd), Typologies: ts, Hits: hits,
+			Screening: p.screens, Ruleset: set.Hash, Lists: lists, FX: s.fx.Version}
+		for _, h := range hits {
+			if h.Rule.Graph {
+				f.Evidence = appendNew(f.Evidence, p.graphTx, e.ID)
+				break
+			}
+		}
+		out = append(out, f)
 	}
 	return out
 }
@@ -607,19 +624,60 @@ func (s *Scorer) addEvidence(ctx context.Context, set *rules.Set, findings []Fin
 			continue
 		}
 		t := f.Event.Time.UnixMilli()
-		seen := map[string]bool{f.Event.ID: true}
 		for _, k := range []string{f.Subject.Account, "c:" + f.Subject.CustomerID} {
 			j, ok := idx[k]
 			if !ok {
 				continue
 			}
-			for _, id := range evidence.Select(recent[j], feats, wins, t, f.Event.ID, MaxEvidence) {
-				if !seen[id] && len(f.Evidence) < MaxEvidence {
-					seen[id] = true
-					f.Evidence = append(f.Evidence, id)
-				}
-			}
+			f.Evidence = appendNew(f.Evidence, evidence.Select(recent[j], feats, wins, t, f.Event.ID, MaxEvidence), f.Event.ID)
 		}
+	}
+	return nil
+}
+
+// appendNew appends the ids not in list (nor equal to skip), up to MaxEvidence.
+func appendNew(list, ids []string, skip string) []string {
+	for _, id := range ids {
+		if len(list) >= MaxEvidence {
+			break
+		}
+		if id != skip && !slices.Contains(list, id) {
+			list = append(list, id)
+		}
+	}
+	return list
+}
+
+// graphKinds are the transfers between two accounts that the graph follows:
+// card settlements and cash are not money moving between customers.
+var graphKinds = map[string]bool{"wire": true, "eft": true, "ach": true, "p2p": true, "cheque": true, "crypto_transfer": true, "other": true}
+
+// observeGraph adds the batch's transfers to the graph, in order, and puts
+// each one's signals in its rule environment.
+func (s *Scorer) observeGraph(ctx context.Context, preps []*prepared) error {
+	var edges []graph.Edge
+	var owners []*prepared
+	for _, p := range preps {
+		e := p.item.Event
+		if !graphKinds[e.Kind] || e.From == nil || e.To == nil || e.From.Account == "" || e.To.Account == "" || e.From.Account == e.To.Account {
+			continue
+		}
+		edges = append(edges, graph.Edge{TxID: e.ID, From: e.From.Account, To: e.To.Account, Amount: p.base, Time: e.Time.UnixMilli()})
+		owners = append(owners, p)
+	}
+	if len(edges) == 0 {
+		return nil
+	}
+	sigs, err := s.Graph.Observe(ctx, edges)
+	if err != nil {
+		return err
+	}
+	for i, g := range sigs {
+		p := owners[i]
+		p.env.Graph = rules.Graph{FanIn: g.FanIn, FanOut: g.FanOut, CycleHops: g.CycleHops, CycleMinRatio: g.CycleMinRatio,
+			ChainHops: g.ChainHops, ScatterGather: g.ScatterGather, GatherScatter: g.GatherScatter,
+			GatherScatterIn: g.GatherScatterIn, GatherScatterOut: g.GatherScatterOut, Bipartite: g.Bipartite, StackDepth: g.StackDepth}
+		p.graphTx = append(append(p.graphTx, g.CycleTx...), g.Tx...)
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/sluice-aml/sluice/scoring"
 	"github.com/sluice-aml/sluice/scoring/evidence"
 	"github.com/sluice-aml/sluice/scoring/fx"
+	"github.com/sluice-aml/sluice/scoring/graph"
 	"github.com/sluice-aml/sluice/scoring/window"
 )
 
@@ -56,12 +57,13 @@ func loadParts(cfg *config.Config) (*parts, error) {
 type stores struct {
 	windows  window.Store
 	evidence evidence.Store
+	graph    graph.Store
 	state    alerts.State
 }
 
 // memoryStores keep everything in process (demo, replay, tests).
 func memoryStores() stores {
-	return stores{windows: window.NewMemory(), evidence: evidence.NewMemory(0), state: alerts.NewMemoryState()}
+	return stores{windows: window.NewMemory(), evidence: evidence.NewMemory(0), graph: graph.NewMemory(graph.Config{}), state: alerts.NewMemoryState()}
 }
 
 // redisStores keep everything in Redis under prefix (production).
@@ -74,7 +76,11 @@ func redisStores(rdb redis.UniversalClient, prefix string, stateTTL time.Duratio
 	if err != nil {
 		return stores{}, err
 	}
-	return stores{windows: ws, evidence: ev, state: alerts.NewRedisState(rdb, prefix, stateTTL)}, nil
+	gs, err := graph.NewRedis(rdb, graph.Config{}, prefix+"g:")
+	if err != nil {
+		return stores{}, err
+	}
+	return stores{windows: ws, evidence: ev, graph: gs, state: alerts.NewRedisState(rdb, prefix, stateTTL)}, nil
 }
 
 // pipeline builds the processing path over st.
@@ -83,7 +89,7 @@ func (p *parts) pipeline(st stores, sinks ...pipeline.Sink) (*pipeline.Pipeline,
 	if err != nil {
 		return nil, err
 	}
-	sc.Evidence = st.evidence
+	sc.Evidence, sc.Graph = st.evidence, st.graph
 	am, err := alerts.NewManager(alerts.Config{CoolDown: p.cfg.Alerts.CoolDown, Shadow: p.cfg.Alerts.Shadow}, st.state)
 	if err != nil {
 		return nil, err
