@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -212,8 +214,9 @@ func (d Decoder) validate(w *wireEvent, e *Event) (*Event, error) {
 		e.Attrs = w.attrs // scalars only, or the fast scanner would have given up
 	} else if len(w.Attrs) > 0 {
 		e.Attrs = make(map[string]any, len(w.Attrs))
-		for k, raw := range w.Attrs {
-			v, ok := attrValue(raw)
+		// In key order, so that of two bad attrs the same one is named every time.
+		for _, k := range slices.Sorted(maps.Keys(w.Attrs)) {
+			v, ok := attrValue(w.Attrs[k])
 			if !ok {
 				return nil, invalid("attrs."+k, "must be a string, number or boolean")
 			}

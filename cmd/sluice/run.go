@@ -191,6 +191,10 @@ func runCmd(args []string) int {
 		}
 	}()
 	go p.rules.Watch(ctx, cfg.Rules.Reload, log)
+	if p.screener != nil {
+		ruleset := func() string { return p.rules.Current().Hash }
+		go watchLists(ctx, p.screener, st.registry, ruleset, []pipeline.Sink{pr.sink, sinkFunc(cases.Put)}, cfg.Lists.Reload, log)
+	}
 	log.Info("sluice running", "topic", cfg.Kafka.Topic, "group", cfg.Kafka.Group, "ruleset", p.rules.Current().Hash, "http", cfg.Server.Addr)
 	if err := pr.Run(ctx); err != nil && ctx.Err() == nil {
 		return fail("run", err)

@@ -14,6 +14,7 @@ import (
 	"github.com/sluice-aml/sluice/internal/config"
 	"github.com/sluice-aml/sluice/internal/pipeline"
 	"github.com/sluice-aml/sluice/rules"
+	"github.com/sluice-aml/sluice/rules/screening/rescreen"
 	"github.com/sluice-aml/sluice/scoring"
 	"github.com/sluice-aml/sluice/scoring/evidence"
 	"github.com/sluice-aml/sluice/scoring/fx"
@@ -26,7 +27,7 @@ type parts struct {
 	cfg      *config.Config
 	rules    *rules.Holder
 	fx       *fx.Table
-	screener scoring.Screener
+	screener *partyScreener // nil when screening is off
 	profiles scoring.Profiles
 }
 
@@ -59,11 +60,13 @@ type stores struct {
 	evidence evidence.Store
 	graph    graph.Store
 	state    alerts.State
+	registry rescreen.Registry // counterparties seen, for rescreening when the lists change
 }
 
 // memoryStores keep everything in process (demo, replay, tests).
 func memoryStores() stores {
-	return stores{windows: window.NewMemory(), evidence: evidence.NewMemory(0), graph: graph.NewMemory(graph.Config{}), state: alerts.NewMemoryState()}
+	return stores{windows: window.NewMemory(), evidence: evidence.NewMemory(0), graph: graph.NewMemory(graph.Config{}), state: alerts.NewMemoryState(),
+		registry: rescreen.NewMemory(rescreen.Config{})}
 }
 
 // redisStores keep everything in Redis under prefix (production).
@@ -80,12 +83,20 @@ func redisStores(rdb redis.UniversalClient, prefix string, stateTTL time.Duratio
 	if err != nil {
 		return stores{}, err
 	}
-	return stores{windows: ws, evidence: ev, graph: gs, state: alerts.NewRedisState(rdb, prefix, stateTTL)}, nil
+	reg, err := rescreen.NewRedis(rdb, rescreen.Config{Prefix: prefix + "rescreen"})
+	if err != nil {
+		return stores{}, err
+	}
+	return stores{windows: ws, evidence: ev, graph: gs, state: alerts.NewRedisState(rdb, prefix, stateTTL), registry: reg}, nil
 }
 
 // pipeline builds the processing path over st.
 func (p *parts) pipeline(st stores, sinks ...pipeline.Sink) (*pipeline.Pipeline, error) {
-	sc, err := scoring.New(scoring.Config{Lateness: p.cfg.Scoring.Lateness, Retain: p.cfg.Scoring.Retain}, p.rules, st.windows, p.fx, p.screener, p.profiles)
+	var screener scoring.Screener
+	if p.screener != nil {
+		screener = p.screener
+	}
+	sc, err := scoring.New(scoring.Config{Lateness: p.cfg.Scoring.Lateness, Retain: p.cfg.Scoring.Retain}, p.rules, st.windows, p.fx, screener, p.profiles)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +105,7 @@ func (p *parts) pipeline(st stores, sinks ...pipeline.Sink) (*pipeline.Pipeline,
 	if err != nil {
 		return nil, err
 	}
-	return &pipeline.Pipeline{Decoder: ingest.Decoder{MaxBytes: p.cfg.Kafka.MaxMessageBytes}, Scorer: sc, Alerts: am, Sinks: sinks}, nil
+	return &pipeline.Pipeline{Decoder: ingest.Decoder{MaxBytes: p.cfg.Kafka.MaxMessageBytes}, Scorer: sc, Alerts: am, Sinks: sinks, Registry: st.registry}, nil
 }
 
 // profileMap is the customers' declared profiles, loaded from JSON Lines.

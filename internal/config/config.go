@@ -73,12 +73,13 @@ type Rules struct {
 
 // Lists configures designated-entity screening.
 type Lists struct {
-	Dir       string  `yaml:"dir"`
-	OFACDir   string  `yaml:"ofac_dir"`  // sdn.csv and friends; default <dir>/ofac when present
-	UNFile    string  `yaml:"un_file"`   // UN consolidated XML; default <dir>/un/UN_consolidated.xml
-	SEMAFile  string  `yaml:"sema_file"` // Canada's SEMA XML; default <dir>/ca/sema-lmes.xml
-	Threshold float64 `yaml:"threshold"`
-	Disabled  bool    `yaml:"disabled"`
+	Dir       string        `yaml:"dir"`
+	OFACDir   string        `yaml:"ofac_dir"`  // sdn.csv and friends; default <dir>/ofac when present
+	UNFile    string        `yaml:"un_file"`   // UN consolidated XML; default <dir>/un/UN_consolidated.xml
+	SEMAFile  string        `yaml:"sema_file"` // Canada's SEMA XML; default <dir>/ca/sema-lmes.xml
+	Threshold float64       `yaml:"threshold"`
+	Disabled  bool          `yaml:"disabled"`
+	Reload    time.Duration `yaml:"reload"` // how often to look for new lists (SIGHUP reloads at once)
 }
 
 // Server is the HTTP surface: metrics, health and the case API.
@@ -102,7 +103,7 @@ func Default() *Config {
 		Scoring: Scoring{Lateness: 72 * time.Hour, Retain: 72 * time.Hour, FX: "configs/fx.yaml"},
 		Alerts:  Alerts{CoolDown: 72 * time.Hour},
 		Rules:   Rules{Paths: []string{"configs/rules", "configs/typologies"}, Reload: 2 * time.Second},
-		Lists:   Lists{Dir: "configs/lists", Threshold: 0.9},
+		Lists:   Lists{Dir: "configs/lists", Threshold: 0.86, Reload: time.Minute},
 		Server:  Server{Addr: "127.0.0.1:8080"},
 	}
 }

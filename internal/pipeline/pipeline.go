@@ -12,6 +12,7 @@ import (
 
 	"github.com/sluice-aml/sluice/alerts"
 	"github.com/sluice-aml/sluice/ingest"
+	"github.com/sluice-aml/sluice/rules/screening/rescreen"
 	"github.com/sluice-aml/sluice/scoring"
 )
 
@@ -53,7 +54,10 @@ type Pipeline struct {
 	Alerts     *alerts.Manager
 	Sinks      []Sink
 	DeadLetter func(ctx context.Context, rejects []Reject) error
-	Observe    Observer
+	// Registry, when set, records the counterparties of every scored event,
+	// so the history can be screened again when the lists change.
+	Registry rescreen.Registry
+	Observe  Observer
 }
 
 // Process runs a batch. On error nothing after the failing step happened and
@@ -103,6 +107,17 @@ func (p *Pipeline) Process(ctx context.Context, batch []Raw) error {
 		if p.Observe.Alerted != nil {
 			for i := range b.Alerts {
 				p.Observe.Alerted(&b.Alerts[i], producedOf(batch, b.Alerts[i].Source))
+			}
+		}
+	}
+	if p.Registry != nil {
+		var seen []rescreen.Seen
+		for i := range items {
+			seen = append(seen, rescreen.FromEvent(items[i].Event)...)
+		}
+		if len(seen) > 0 {
+			if err := p.Registry.Record(ctx, seen); err != nil {
+				return fmt.Errorf("rescreen registry: %w", err)
 			}
 		}
 	}

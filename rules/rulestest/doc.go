@@ -2,9 +2,11 @@
 // events without Kafka or Redis, the way goka's tester runs a processor
 // without a broker.
 //
-// A Tester assembles the real scoring path (scoring.New over
-// window.NewMemory, the FX table of configs/fx.yaml, and alerts.NewManager
-// over alerts.NewMemoryState), feeds it events in order and keeps what came
+// A Tester assembles the real scoring path as production's in-memory stores
+// do (scoring.New over window.NewMemory, with graph.NewMemory for the
+// graph.* signals and evidence.NewMemory for the transactions behind each
+// alert, the FX table of configs/fx.yaml, and alerts.NewManager over
+// alerts.NewMemoryState), feeds it events in order and keeps what came
 // out: the alerts at their newest version and every rule hit of every
 // transaction, including hits that did not reach a typology threshold.
 //

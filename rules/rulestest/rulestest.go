@@ -14,7 +14,9 @@ import (
 	"github.com/sluice-aml/sluice/ingest"
 	"github.com/sluice-aml/sluice/rules"
 	"github.com/sluice-aml/sluice/scoring"
+	"github.com/sluice-aml/sluice/scoring/evidence"
 	"github.com/sluice-aml/sluice/scoring/fx"
+	"github.com/sluice-aml/sluice/scoring/graph"
 	"github.com/sluice-aml/sluice/scoring/window"
 )
 
@@ -101,6 +103,11 @@ func NewWith(t testing.TB, cfg Config) *Tester {
 	if err != nil {
 		t.Fatalf("rulestest: %v", err)
 	}
+	// The same stores as production's in-memory assembly (cmd/sluice
+	// memoryStores): rules see graph.* signals, and alerts list every
+	// contributing transaction.
+	sc.Graph = graph.NewMemory(graph.Config{})
+	sc.Evidence = evidence.NewMemory(0)
 	sc.OnError = func(err error) { tr.errs = append(tr.errs, err) }
 	tr.scorer = sc
 	if tr.alerts, err = alerts.NewManager(alerts.Config{CoolDown: cfg.CoolDown, Shadow: cfg.Shadow}, alerts.NewMemoryState()); err != nil {

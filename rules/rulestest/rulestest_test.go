@@ -13,7 +13,9 @@ import (
 	"github.com/sluice-aml/sluice/ingest"
 	"github.com/sluice-aml/sluice/rules"
 	"github.com/sluice-aml/sluice/scoring"
+	"github.com/sluice-aml/sluice/scoring/evidence"
 	"github.com/sluice-aml/sluice/scoring/fx"
+	"github.com/sluice-aml/sluice/scoring/graph"
 	"github.com/sluice-aml/sluice/scoring/window"
 )
 
@@ -57,6 +59,8 @@ func TestSameAlertsAsProduction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// As cmd/sluice memoryStores and (*parts).pipeline assemble it.
+	sc.Graph, sc.Evidence = graph.NewMemory(graph.Config{}), evidence.NewMemory(0)
 	am, _ := alerts.NewManager(alerts.Config{}, alerts.NewMemoryState())
 	ctx := context.Background()
 	latest := map[string]alerts.Alert{}
