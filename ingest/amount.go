@@ -107,14 +107,15 @@ func (a Amount) Minor(decimals int) int64 {
 // minor units of 10^-decimals, rounded half away from zero. Used for currency
 // conversion, where deterministic integer results matter more than speed.
 func (a Amount) MulRate(rate Amount, decimals int) int64 {
-	if a.Frac == 0 && rate.Frac%1_000_000_000_000 == 0 && rate.Int < 1<<40 && decimals <= 6 {
-		// Fast path: whole amount, rate with at most 6 decimals, and a
-		// product that fits in int64 (1e8 BTC × 125000 does not).
+	if a.Frac%10_000_000_000_000_000 == 0 && rate.Frac%1_000_000_000_000 == 0 && rate.Int < 1<<40 && decimals <= 6 {
+		// Fast path: an amount with at most 2 decimals, a rate with at most
+		// 6, and a product that fits in int64 (1e8 BTC × 125000 does not).
+		cents := a.Int*100 + a.Frac/10_000_000_000_000_000    // 10^-2
 		r := rate.Int*1_000_000 + rate.Frac/1_000_000_000_000 // 10^-6
-		if r == 0 || a.Int < (1<<62)/r {
-			v := a.Int * r // 10^-6 units
+		if a.Int < 1<<52 && (r == 0 || cents < (1<<62)/r) {
+			v := cents * r // 10^-8 units
 			shift := int64(1)
-			for i := decimals; i < 6; i++ {
+			for i := decimals; i < 8; i++ {
 				shift *= 10
 			}
 			return (v + shift/2) / shift

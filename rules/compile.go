@@ -32,6 +32,9 @@ type Set struct {
 	Files      []string
 	// Filters are the distinct feature conditions, each evaluated once per event.
 	Filters []*vm.Program
+	// FilterKinds are, per filter, the event kinds it can pass (nil: any), so
+	// a card payment skips the cash and wire conditions without running them.
+	FilterKinds []map[string]bool
 }
 
 // Feature is a compiled window feature.
@@ -319,6 +322,11 @@ func (c *compiler) feature(d *FeatureDef, errs *Errors) {
 				i = len(c.set.Filters)
 				c.filterIdx[key] = i
 				c.set.Filters = append(c.set.Filters, f.Where)
+				kinds, ok := kindsOf(d.Where)
+				if !ok {
+					kinds = nil
+				}
+				c.set.FilterKinds = append(c.set.FilterKinds, kinds)
 			}
 			f.Filter = i
 		}

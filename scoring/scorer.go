@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -239,19 +241,28 @@ func (s *Scorer) Score(ctx context.Context, batch []Item) (findings []Finding, r
 	// Watermarks move only when the batch succeeds, so a retried batch sees
 	// the same lateness decisions as its first attempt.
 	marks := map[string]int64{}
-	preps := make([]*prepared, 0, len(batch))
-	var updates []*window.Update
-	ev := s.evaluator(set)
-	defer s.evals.Put(ev)
+	var todo []int // indexes of the events to score
 	for i := range batch {
-		it := &batch[i]
-		if de := s.checkLate(it, marks); de != nil {
+		if de := s.checkLate(&batch[i], marks); de != nil {
 			rejected = append(rejected, Rejected{Index: i, Err: de})
 			continue
 		}
-		p, err := s.prepare(ev, set, lay, it)
-		if err != nil {
-			rejected = append(rejected, Rejected{Index: i, Err: &ingest.DecodeError{Field: "currency", Reason: ingest.ReasonInvalid, Detail: err.Error()}})
+		todo = append(todo, i)
+	}
+	// Preparing (filters, screening) is independent per event: spread it
+	// over the cores, keeping the batch order.
+	prepped := make([]*prepared, len(todo))
+	failed := make([]error, len(todo))
+	s.parallel(set, len(todo), func(ev *rules.Evaluator, lo, hi int) {
+		for k := lo; k < hi; k++ {
+			prepped[k], failed[k] = s.prepare(ev, set, lay, &batch[todo[k]])
+		}
+	})
+	preps := make([]*prepared, 0, len(todo))
+	var updates []*window.Update
+	for k, p := range prepped {
+		if failed[k] != nil {
+			rejected = append(rejected, Rejected{Index: todo[k], Err: &ingest.DecodeError{Field: "currency", Reason: ingest.ReasonInvalid, Detail: failed[k].Error()}})
 			continue
 		}
 		preps = append(preps, p)
@@ -259,27 +270,44 @@ func (s *Scorer) Score(ctx context.Context, batch []Item) (findings []Finding, r
 			updates = append(updates, p.updates[sd]...)
 		}
 	}
+	sort.SliceStable(rejected, func(i, j int) bool { return rejected[i].Index < rejected[j].Index })
+	// The window, graph and evidence stores are independent: one round trip
+	// each, at the same time.
+	var wg sync.WaitGroup
+	var werr, gerr, eerr error
 	if len(updates) > 0 {
-		if err := s.store.Apply(ctx, updates); err != nil {
-			return nil, nil, fmt.Errorf("window store: %w", err)
-		}
+		wg.Add(1)
+		go func() { defer wg.Done(); werr = s.store.Apply(ctx, updates) }()
 	}
 	if s.Graph != nil {
-		if err := s.observeGraph(ctx, preps); err != nil {
-			return nil, nil, fmt.Errorf("graph store: %w", err)
-		}
+		wg.Add(1)
+		go func() { defer wg.Done(); gerr = s.observeGraph(ctx, preps) }()
 	}
 	if s.Evidence != nil {
-		if err := s.Evidence.Add(ctx, s.evidenceItems(set, preps)); err != nil {
-			return nil, nil, fmt.Errorf("evidence store: %w", err)
-		}
+		wg.Add(1)
+		go func() { defer wg.Done(); eerr = s.Evidence.Add(ctx, s.evidenceItems(set, preps)) }()
+	}
+	wg.Wait()
+	switch {
+	case werr != nil:
+		return nil, nil, fmt.Errorf("window store: %w", werr)
+	case gerr != nil:
+		return nil, nil, fmt.Errorf("graph store: %w", gerr)
+	case eerr != nil:
+		return nil, nil, fmt.Errorf("evidence store: %w", eerr)
 	}
 	lists := ""
 	if s.screener != nil {
 		lists = s.screener.Hash()
 	}
-	for _, p := range preps {
-		findings = s.evaluate(ev, set, lay, p, lists, findings)
+	parts := make([][]Finding, len(preps))
+	s.parallel(set, len(preps), func(ev *rules.Evaluator, lo, hi int) {
+		for k := lo; k < hi; k++ {
+			parts[k] = s.evaluate(ev, set, lay, preps[k], lists, nil)
+		}
+	})
+	for _, f := range parts {
+		findings = append(findings, f...)
 	}
 	if s.Evidence != nil && len(findings) > 0 {
 		if err := s.addEvidence(ctx, set, findings); err != nil {
@@ -294,6 +322,30 @@ func (s *Scorer) Score(ctx context.Context, batch []Item) (findings []Finding, r
 	}
 	s.mu.Unlock()
 	return findings, rejected, nil
+}
+
+// parallel runs fn over [0, n) in contiguous chunks, one per core when the
+// batch is big enough to be worth it, each with its own evaluator.
+func (s *Scorer) parallel(set *rules.Set, n int, fn func(ev *rules.Evaluator, lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), (n+127)/128)
+	if workers <= 1 {
+		ev := s.evaluator(set)
+		fn(ev, 0, n)
+		s.evals.Put(ev)
+		return
+	}
+	var wg sync.WaitGroup
+	size := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += size {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			ev := s.evaluator(set)
+			fn(ev, lo, hi)
+			s.evals.Put(ev)
+		}(lo, min(lo+size, n))
+	}
+	wg.Wait()
 }
 
 func (s *Scorer) evaluator(set *rules.Set) *rules.Evaluator {
@@ -363,6 +415,9 @@ func (s *Scorer) prepare(ev *rules.Evaluator, set *rules.Set, lay *layout, it *I
 	p.member = make([]string, n)
 	filters := make([]bool, len(set.Filters))
 	for i, prog := range set.Filters {
+		if k := set.FilterKinds[i]; k != nil && !k[e.Kind] {
+			continue
+		}
 		out, err := ev.Run(prog, &p.env)
 		if err != nil {
 			s.reportError(fmt.Errorf("feature filter: %w", err))

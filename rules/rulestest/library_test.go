@@ -17,10 +17,12 @@ import (
 // libraryCovered lists the rules of configs/rules/library.yaml reached by a
 // scenario below; TestStarterRulesCovered adds them to the starter's.
 var libraryCovered = []string{
-	"memo-drug-slang-out", "memo-drug-slang-in",
-	"precursor-memo", "chemical-supplier-outside-industry", "chemical-supplier-shared",
+	"memo-drug-slang-out", "memo-drug-slang-in", "memo-drug-slang-repeated-out", "memo-drug-slang-repeated-in",
+	"precursor-memo", "chemical-supplier-outside-industry", "precursor-equipment-ambiguous",
 	"low-income-large-inflows", "low-income-onward", "support-purpose-large",
 	"goods-payment-outside-industry", "bulk-cash-to-mexico",
+	// graph_test.go
+	"graph-cycle", "graph-scatter-gather", "graph-gather-scatter", "graph-bipartite", "graph-stack",
 }
 
 // expectHit checks that rule fired on transaction tx with exactly reason.
@@ -74,15 +76,16 @@ func noErrors(t *testing.T, tr *rulestest.Tester) {
 
 // --- drug_slang -----------------------------------------------------------
 
+// A strong term (counterfeit M30 pills, "pressies") alerts on one payment.
 func TestDrugSlangOut(t *testing.T) {
 	tr := rulestest.New(t, starter...)
 	s := &scenario{prefix: "slang-out"}
 	pay := s.ev(monday, "p2p", "300.00", "CAD", cust("CA-002-100", "C-2100"), acct("CA-002-900"))
-	pay.Memo = "for the blues"
+	pay.Memo = "pressies x20"
 	tr.Feed(pay)
 	a := tr.ExpectAlert("CA-002-100", "drug_slang")
 	expectHit(t, tr, "CA-002-100", pay, "memo-drug-slang-out",
-		`payment of 300.00 CAD with memo "for the blues", which names fentanyl or counterfeit pills`)
+		`payment of 300.00 CAD with memo "pressies x20", which names fentanyl or counterfeit pills`)
 	// The payee is not a customer: the inbound rule has no one to alert on.
 	if got := hitIDs(tr.Hits(pay.ID)); got != "memo-drug-slang-out" {
 		t.Errorf("hits %s, want memo-drug-slang-out only", got)
@@ -105,6 +108,96 @@ func TestDrugSlangIn(t *testing.T) {
 	if tr.Fired("memo-drug-slang-out") {
 		t.Errorf("the payer is not a customer: memo-drug-slang-out should not fire\n%s", tr.Explain("CA-002-110"))
 	}
+}
+
+// An ambiguous term ("blues" is also music) alerts only when it recurs: the
+// second "for the blues" payment within 14 days, not the first.
+func TestDrugSlangRepeatedOut(t *testing.T) {
+	tr := rulestest.New(t, starter...)
+	s := &scenario{prefix: "blues"}
+	from := cust("CA-002-120", "C-2120")
+	first := s.ev(monday, "p2p", "300.00", "CAD", from, acct("CA-002-902"))
+	second := s.ev(monday.Add(hours(24*9)), "p2p", "280.00", "CAD", from, acct("CA-002-902"))
+	first.Memo, second.Memo = "for the blues", "for the blues"
+	tr.Feed(first)
+	tr.ExpectNoAlert("CA-002-120")
+	if hs := hitIDs(tr.Hits(first.ID)); hs != "" {
+		t.Errorf("one ambiguous memo hit %s", hs)
+	}
+	tr.Feed(second)
+	a := tr.ExpectAlert("CA-002-120", "drug_slang")
+	expectHit(t, tr, "CA-002-120", second, "memo-drug-slang-repeated-out",
+		`2 payments within 14 days carry drug slang, the latest "for the blues"`)
+	if got := hitIDs(tr.Hits(second.ID)); got != "memo-drug-slang-repeated-out" {
+		t.Errorf("hits %s, want memo-drug-slang-repeated-out only", got)
+	}
+	if a != nil {
+		// Both memos counted in slang_out_14d: both are the alert's evidence.
+		if a.Score != 65 || a.Transactions[0] != second.ID || !slices.Contains(a.Transactions, first.ID) {
+			t.Errorf("alert score %d on %v, want 65 on [%s %s]", a.Score, a.Transactions, second.ID, first.ID)
+		}
+	}
+	noErrors(t, tr)
+}
+
+// Payments received: two ambiguous memos from different payers within 14
+// days; a third customer's two such memos 15 days apart do not recur.
+func TestDrugSlangRepeatedIn(t *testing.T) {
+	tr := rulestest.New(t, starter...)
+	s := &scenario{prefix: "fent-in"}
+	to := cust("CA-002-130", "C-2130")
+	in1 := s.ev(monday, "p2p", "450.00", "CAD", acct("CA-002-903"), to)
+	in2 := s.ev(monday.Add(hours(50)), "p2p", "900.00", "CAD", acct("CA-002-904"), to)
+	in1.Memo, in2.Memo = "fent", "apache 10"
+	apart := cust("CA-002-140", "C-2140")
+	far1 := s.ev(monday, "p2p", "60.00", "CAD", acct("CA-002-905"), apart)
+	far2 := s.ev(monday.Add(hours(24*15)), "p2p", "60.00", "CAD", acct("CA-002-905"), apart)
+	far1.Memo, far2.Memo = "Blues night tickets", "Blues night tickets"
+	tr.Feed(in1, far1, in2, far2)
+	tr.ExpectAlert("CA-002-130", "drug_slang")
+	expectHit(t, tr, "CA-002-130", in2, "memo-drug-slang-repeated-in",
+		`2 payments received within 14 days carry drug slang, the latest "apache 10"`)
+	tr.ExpectNoAlert("CA-002-140")
+	if hs := hitIDs(tr.Hits(far2.ID)); hs != "" {
+		t.Errorf("memos 15 days apart hit %s\n%s", hs, tr.Explain("CA-002-140"))
+	}
+	noErrors(t, tr)
+}
+
+// One ambiguous memo alone, each by a different customer: no hit at all.
+func TestDrugSlangAmbiguousOnce(t *testing.T) {
+	tr := rulestest.New(t, starter...)
+	s := &scenario{prefix: "once"}
+	for i, memo := range []string{"Fenty Beauty order", "Jazz & Blues festival"} {
+		from := cust(fmt.Sprintf("CA-002-15%d", i), fmt.Sprintf("C-215%d", i))
+		e := s.ev(monday.Add(hours(float64(i))), "eft", "85.00", "CAD", from, acct("CA-SHOP-2"))
+		e.Memo = memo
+		tr.Feed(e)
+		if hs := hitIDs(tr.Hits(e.ID)); hs != "" {
+			t.Errorf("memo %q hit %s", memo, hs)
+		}
+		tr.ExpectNoAlert(from.Account)
+	}
+	noErrors(t, tr)
+}
+
+// A customer orders from Fenty Beauty twice in ten days: a brand name that
+// recurs is still a brand name.
+func TestDrugSlangRepeatedBrand(t *testing.T) {
+	tr := rulestest.New(t, starter...)
+	s := &scenario{prefix: "brand"}
+	from := cust("CA-002-160", "C-2160")
+	shop := &ingest.Party{Account: "CA-SHOP-3", Name: "Fenty Beauty", Type: "organization"}
+	for i := 0; i < 2; i++ {
+		e := s.ev(monday.Add(hours(float64(240*i))), "eft", "64.00", "CAD", from, shop)
+		e.Memo = "Fenty Beauty order"
+		tr.Feed(e)
+	}
+	noErrors(t, tr)
+	knownIssue(t, len(tr.AlertsFor("CA-002-160")) > 0, "memo-drug-slang-repeated-out raises drug_slang (65) on a customer's "+
+		"second \"Fenty Beauty order\" within 14 days (hits "+hitIDs(tr.Hits("brand-02"))+"): slang_out_14d counts the same "+
+		"brand memo twice; e.g. leave payments to organizations out of slang_out_14d/slang_in_14d and the repeated rules "+
+		"(to.type != \"organization\"), or drop \"fenty\" from drug_slang_ambiguous")
 }
 
 // Everyday memos that contain a slang word's letters but not the word.
@@ -153,25 +246,38 @@ func TestPrecursorBenignChemicalDistributor(t *testing.T) {
 	wire.Memo = "Invoice HR-2291 of 4-Apr, isopropanol 20 drums"
 	tr.Feed(wire)
 	tr.ExpectNoAlert("CA-003-200")
-	expectNotFired(t, tr, "CA-003-200", "precursor-memo", "chemical-supplier-outside-industry", "chemical-supplier-shared", "goods-payment-outside-industry")
+	expectNotFired(t, tr, "CA-003-200", "precursor-memo", "chemical-supplier-outside-industry", "precursor-equipment-ambiguous", "goods-payment-outside-industry")
 	noErrors(t, tr)
 }
 
 // A landscaper pays a CN chemical firm USD 500: a sample-size order by a
-// customer outside the chemical trade.
+// customer outside the chemical trade scores 50 and raises nothing alone;
+// a second order whose memo names press parts ("punch and die set") adds
+// 20 and alerts at 70.
 func TestChemicalSupplierOutsideIndustry(t *testing.T) {
 	tr := withProfiles(t, map[string]rules.Profile{"C-3300": {Type: "organization", Industry: "561730", Country: "CA", Region: "ON"}})
 	s := &scenario{prefix: "sample"}
-	wire := s.ev(monday, "wire", "500.00", "USD", cust("CA-003-300", "C-3300"),
-		&ingest.Party{Account: "CN-BOC-5521", Name: "Wuhan Golden Wing Chemical Co., Ltd", Country: "CN"})
+	supplier := &ingest.Party{Account: "CN-BOC-5521", Name: "Wuhan Golden Wing Chemical Co., Ltd", Country: "CN"}
+	wire := s.ev(monday, "wire", "500.00", "USD", cust("CA-003-300", "C-3300"), supplier)
 	tr.Feed(wire)
-	a := tr.ExpectAlert("CA-003-300", "precursor_purchase")
 	expectHit(t, tr, "CA-003-300", wire, "chemical-supplier-outside-industry",
 		`paid 721.00 CAD to the chemical firm Wuhan Golden Wing Chemical Co., Ltd in CN, though the customer is not in the chemical trade (industry "561730")`)
-	expectHit(t, tr, "CA-003-300", wire, "chemical-supplier-shared",
-		"Wuhan Golden Wing Chemical Co., Ltd is a chemical supplier abroad paid by a customer outside the chemical trade")
-	if a != nil && a.Score != 60 {
-		t.Errorf("score %d, want 60 (50 + 20 × 0.5)", a.Score)
+	if got := hitIDs(tr.Hits(wire.ID)); got != "chemical-supplier-outside-industry" {
+		t.Errorf("hits %s, want chemical-supplier-outside-industry only", got)
+	}
+	tr.ExpectNoAlert("CA-003-300") // 50 < 60
+
+	parts := s.ev(monday.Add(hours(48)), "wire", "600.00", "USD", cust("CA-003-300", "C-3300"), supplier)
+	parts.Memo = "punch and die set"
+	tr.Feed(parts)
+	a := tr.ExpectAlert("CA-003-300", "precursor_purchase")
+	expectHit(t, tr, "CA-003-300", parts, "precursor-equipment-ambiguous",
+		`the memo "punch and die set" names press parts or a precursor abbreviation`)
+	if got := hitIDs(tr.Hits(parts.ID)); got != "chemical-supplier-outside-industry,precursor-equipment-ambiguous" {
+		t.Errorf("hits %s", got)
+	}
+	if a != nil && (a.Score != 70 || a.Transactions[0] != parts.ID) {
+		t.Errorf("alert score %d on %v, want 70 (50 + 20) on %s", a.Score, a.Transactions, parts.ID)
 	}
 	noErrors(t, tr)
 }
@@ -196,26 +302,6 @@ func TestChemicalSupplierBenign(t *testing.T) {
 		t.Errorf("the lab's order hit %s", hs)
 	}
 	noErrors(t, tr)
-}
-
-// chemical-supplier-shared says "paid by several unrelated customers", so a
-// supplier paid once by one customer should not be "shared".
-func TestChemicalSupplierSharedNeedsSeveralPayers(t *testing.T) {
-	tr := rulestest.New(t, starter...)
-	s := &scenario{prefix: "shared"}
-	supplier := &ingest.Party{Account: "CN-ABC-9001", Name: "Shijiazhuang Pharma Tech", Country: "CN"}
-	payers := []*ingest.Party{cust("CA-003-500", "C-3500"), cust("CA-003-510", "C-3510"), cust("CA-003-520", "C-3520")}
-	var last *ingest.Event
-	for i, p := range payers {
-		last = s.ev(monday.Add(hours(float64(i)*30)), "wire", "800.00", "USD", p, supplier)
-		tr.Feed(last)
-	}
-	expectHit(t, tr, "CA-003-520", last, "chemical-supplier-shared",
-		"Shijiazhuang Pharma Tech is a chemical supplier abroad paid by a customer outside the chemical trade")
-	knownIssue(t, len(tr.Hits("shared-01")) > 0, "chemical-supplier-shared fires on the first and only payment of one customer "+
-		"(hits on shared-01: "+hitIDs(tr.Hits("shared-01"))+"): its `when` has no many-to-one count, and the feature "+
-		"supplier_payers_30d that library.yaml declares for it is unused (a subject-from rule cannot read the supplier's "+
-		"features); e.g. make it `subject: to` with `supplier_payers_30d >= 3`, or add a counterparty-keyed feature")
 }
 
 // --- underground_banking --------------------------------------------------
@@ -262,14 +348,14 @@ func TestUndergroundBankingStudent(t *testing.T) {
 	expectHit(t, tr, "CA-004-100", d2, "low-income-onward",
 		"a customer declared student sent on 38,000.00 CAD within 72h of receiving 45,000.00 CAD in large inflows")
 	noErrors(t, tr)
-	knownIssue(t, !alertHas(tr, "CA-004-100", "underground_banking", d2.ID), "low-income-onward (score 45, subject from) "+
-		"can never reach the underground_banking threshold of 60: the typology's other rules are subject to and never "+
-		"fire on the same event, so the onward drafts raise no alert; raise its score to 60 (its `when` already requires "+
-		"the large inflows) or lower the typology threshold")
+	// low-income-onward (60) alerts alone on the onward drafts.
+	if !alertHas(tr, "CA-004-100", "underground_banking", d2.ID) {
+		t.Errorf("the onward drafts are not in an underground_banking alert\n%s", tr.Explain("CA-004-100"))
+	}
 }
 
-// The same pattern without a "tuition" label: two large unlabelled wires and
-// drafts onward. Each side scores 45 alone, so nothing alerts.
+// The same pattern without a "tuition" label: two large unlabelled wires
+// (45, no alert) and drafts onward (60: an alert on the draft).
 func TestUndergroundBankingUnlabelled(t *testing.T) {
 	tr := withProfiles(t, student)
 	s := &scenario{prefix: "ub2"}
@@ -278,13 +364,16 @@ func TestUndergroundBankingUnlabelled(t *testing.T) {
 	tr.Feed(s.ev(monday, "wire", "16000.00", "CAD", &ingest.Party{Account: "HK-HSBC-301", Name: "Wong Kar Trading", Country: "HK"}, st), in2)
 	expectHit(t, tr, "CA-004-100", in2, "low-income-large-inflows",
 		"a customer declared student received 2 large inflows totalling 30,000.00 CAD within 10 days")
+	tr.ExpectNoAlert("CA-004-100") // the inflows alone: 45
 	d := s.ev(monday.Add(hours(80)), "cheque", "25000.00", "CAD", st, &ingest.Party{Account: "CA-009-7781", Name: "Pacific Realty Ltd in trust"})
 	tr.Feed(d)
 	expectHit(t, tr, "CA-004-100", d, "low-income-onward",
 		"a customer declared student sent on 25,000.00 CAD within 72h of receiving 30,000.00 CAD in large inflows")
-	knownIssue(t, len(tr.AlertsFor("CA-004-100")) == 0, "two large unlabelled inflows to a student (low-income-large-inflows, 45) "+
-		"then 83 % sent on as a draft (low-income-onward, 45) raise no underground_banking alert: each rule alone is "+
-		"under the threshold of 60 and they never fire on one event; raise low-income-onward to 60")
+	a := tr.ExpectAlert("CA-004-100", "underground_banking")
+	// Raised on the draft, with the two inflows it sent on as evidence.
+	if a != nil && (a.Transactions[0] != d.ID || a.Score != 60 || !slices.Contains(a.Transactions, in2.ID)) {
+		t.Errorf("alert score %d on %v, want 60 raised on %s listing %s", a.Score, a.Transactions, d.ID, in2.ID)
+	}
 }
 
 // Parents send 1,500 a month of living expenses; the student pays rent.
@@ -315,11 +404,8 @@ func TestUndergroundBankingBenignTuitionPaid(t *testing.T) {
 		&ingest.Party{Account: "CA-003-UBC", Name: "University of British Columbia", Type: "organization", Industry: "611310"})
 	out.Purpose = "STDY"
 	tr.Feed(in, out)
-	knownIssue(t, len(tr.AlertsFor("CA-004-100")) > 0, "one 24,000 tuition wire to a student raises underground_banking "+
-		"(hits "+hitIDs(tr.Hits(in.ID))+" = 65): low-income-large-inflows accepts a single inflow when the memo says "+
-		"tuition, and support-purpose-large adds 20 for the same word; require large_in_10d_count >= 2 in "+
-		"low-income-large-inflows, and exclude payments to schools (to.industry 6113*, purpose STDY) from low-income-onward")
 	tr.ExpectNoAlert("CA-004-100")
+	expectNotFired(t, tr, "CA-004-100", "low-income-large-inflows", "low-income-onward")
 }
 
 // --- trade_based ----------------------------------------------------------
@@ -456,24 +542,33 @@ func TestBenignMemosFromFile(t *testing.T) {
 	tr.ExpectNoAlert("CA-002-310")
 }
 
-// Shop names, places and trade words that are also list entries: each
-// alone scores 70 and alerts.
+// Shop names, places and trade words that are also ambiguous list entries,
+// each paid once by a different customer: the slang ones hit nothing, the
+// tool ones score 20 (precursor-equipment-ambiguous) and alert on nothing.
 func TestWordListsBenignNames(t *testing.T) {
 	tr := rulestest.New(t, starter...)
 	s := &scenario{prefix: "names"}
-	var fired []string
-	for i, memo := range []string{"Fenty Beauty order", "Goodfellas Pizzeria", "Apache Junction motel", "Jackpot City casino",
-		"Jazz & Blues festival", "HVAC vacuum pump", "die set for lathe"} {
-		e := s.ev(monday.Add(hours(float64(i))), "eft", "85.00", "CAD", cust("CA-002-400", "C-2400"), acct("CA-SHOP-1"))
-		e.Memo = memo
-		tr.Feed(e)
-		if hs := tr.Hits(e.ID); len(hs) > 0 {
-			fired = append(fired, fmt.Sprintf("%q → %s", memo, hitIDs(hs)))
-		}
+	tests := []struct {
+		memo string
+		hits string
+	}{
+		{"Fenty Beauty order", ""},
+		{"Goodfellas Pizzeria", ""},
+		{"Apache Junction motel", ""},
+		{"Jackpot City casino", ""},
+		{"Jazz & Blues festival", ""},
+		{"HVAC vacuum pump", "precursor-equipment-ambiguous"},
+		{"die set for lathe", "precursor-equipment-ambiguous"},
 	}
-	knownIssue(t, len(fired) > 0, "everyday memos alert on whole-word list entries that are also brand, shop, place or "+
-		"tool names: "+strings.Join(fired, "; ")+". Split drug_slang and precursors into strong terms (fentanyl, "+
-		"carfentanil, m30, china white, CAS numbers, 4-anpp, pill press) that alert alone and ambiguous ones (blues, "+
-		"fenty, apache, jackpot, goodfellas, murder 8, vacuum pump, die set, npp) scored under the threshold, or "+
-		"require them with a second signal (payee abroad, p2p to a non-customer)")
+	for i, tt := range tests {
+		from := cust(fmt.Sprintf("CA-002-4%02d", i), fmt.Sprintf("C-24%02d", i))
+		e := s.ev(monday.Add(hours(float64(i))), "eft", "85.00", "CAD", from, acct("CA-SHOP-1"))
+		e.Memo = tt.memo
+		tr.Feed(e)
+		if got := hitIDs(tr.Hits(e.ID)); got != tt.hits {
+			t.Errorf("memo %q: hits %q, want %q", tt.memo, got, tt.hits)
+		}
+		tr.ExpectNoAlert(from.Account)
+	}
+	noErrors(t, tr)
 }

@@ -265,19 +265,29 @@ func (s *Screener) match(e *lists.Entry, listed, query string, score float64, ex
 // above the threshold, best first, at most MaxResults. The result is the
 // caller's to keep.
 func (s *Screener) ScreenName(name string) []Match {
+	// Counterparties repeat with the same spelling: look the raw name up
+	// first, before normalizing it.
+	raw := "\x00" + name
+	if s.cache != nil {
+		if ms, ok := s.cache.get(raw); ok {
+			return withQuery(ms, name)
+		}
+	}
 	qt := tokens(name)
 	if len(qt) == 0 {
 		return nil
 	}
 	key := strings.Join(qt, " ")
+	ms, ok := []Match(nil), false
 	if s.cache != nil {
-		if ms, ok := s.cache.get(key); ok {
-			return withQuery(ms, name)
-		}
+		ms, ok = s.cache.get(key)
 	}
-	ms := s.screenTokens(qt)
+	if !ok {
+		ms = s.screenTokens(qt)
+	}
 	if s.cache != nil {
 		s.cache.put(key, ms)
+		s.cache.put(raw, ms)
 	}
 	return withQuery(ms, name)
 }
