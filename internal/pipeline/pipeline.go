@@ -113,7 +113,11 @@ func (p *Pipeline) Process(ctx context.Context, batch []Raw) error {
 	if p.Registry != nil {
 		var seen []rescreen.Seen
 		for i := range items {
-			seen = append(seen, rescreen.FromEvent(items[i].Event)...)
+			// Card merchants are screened by the card networks and
+			// acquirers and would flood the history: keep transfers.
+			if items[i].Event.Kind != "card" {
+				seen = append(seen, rescreen.FromEvent(items[i].Event)...)
+			}
 		}
 		if len(seen) > 0 {
 			if err := p.Registry.Record(ctx, seen); err != nil {

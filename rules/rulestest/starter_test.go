@@ -3,6 +3,7 @@ package rulestest_test
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -65,12 +66,14 @@ func TestStructuringCA24h(t *testing.T) {
 	tr := rulestest.New(t, starter...)
 	s := &scenario{prefix: "ca"}
 	to := cust("CA-001-100", "C-100")
-	tr.Feed(
+	deposits := []*ingest.Event{
 		s.cash(monday, "4000.00", "CAD", to, "CA", "ON", "Toronto"),
 		s.cash(monday.Add(hours(6)), "3500.00", "CAD", to, "CA", "ON", "Mississauga"),
-	)
+	}
+	tr.Feed(deposits...)
 	tr.ExpectNoAlert("CA-001-100") // 7,500 so far
 	last := s.cash(monday.Add(hours(20)), "3000.00", "CAD", to, "CA", "ON", "Toronto")
+	deposits = append(deposits, last)
 	tr.Feed(last)
 	a := tr.ExpectAlert("CA-001-100", "structuring")
 	if a == nil {
@@ -85,6 +88,15 @@ func TestStructuringCA24h(t *testing.T) {
 	}
 	if a.Score != 70 || a.Transactions[0] != last.ID || !strings.HasPrefix(a.Ruleset, "sha256:") || a.Ruleset != tr.Set().Hash {
 		t.Errorf("alert %+v", a)
+	}
+	// The alert lists every deposit the 24-hour sum counted (spec/alert.md:
+	// the triggering one first, then the others in any order).
+	var want []string
+	for _, d := range deposits {
+		want = append(want, d.ID)
+	}
+	if got := slices.Sorted(slices.Values(a.Transactions)); !slices.Equal(got, want) {
+		t.Errorf("transactions %v, want %v", a.Transactions, want)
 	}
 }
 
