@@ -113,12 +113,17 @@ var reserved = map[string]bool{"id": true, "kind": true, "amount": true, "curren
 	"from": true, "to": true, "attrs": true, "subject": true, "F": true, "memo_has": true, "code_in": true, "graph": true}
 
 // Load reads and compiles every YAML file under paths (directories or files).
-func Load(paths ...string) (*Set, error) {
+func Load(paths ...string) (*Set, error) { return LoadWith(nil, paths...) }
+
+// LoadWith is Load with parameters overridden (sluice replay --param), so an
+// analyst can see what a threshold change does before it goes live. Each
+// override must name a declared parameter; overrides are part of the hash.
+func LoadWith(overrides map[string]float64, paths ...string) (*Set, error) {
 	srcs, err := readDirs(paths)
 	if err != nil {
 		return nil, err
 	}
-	return compile(srcs)
+	return compile(srcs, overrides)
 }
 
 // Parse compiles a rule set from in-memory files (name → YAML), in name order.
@@ -132,10 +137,10 @@ func Parse(files map[string][]byte) (*Set, error) {
 	for i, n := range names {
 		srcs[i] = source{n, files[n]}
 	}
-	return compile(srcs)
+	return compile(srcs, nil)
 }
 
-func compile(srcs []source) (*Set, error) {
+func compile(srcs []source, overrides map[string]float64) (*Set, error) {
 	var errs Errors
 	set := &Set{Params: map[string]float64{}, Lists: map[string]*TextList{}}
 	var feats []FeatureDef
@@ -174,6 +179,14 @@ func compile(srcs []source) (*Set, error) {
 		feats = append(feats, f.Features...)
 		ruleDefs = append(ruleDefs, f.Rules...)
 		typDefs = append(typDefs, f.Typologies...)
+	}
+	for _, k := range sortedKeys(overrides) {
+		if _, ok := set.Params[k]; !ok {
+			errs = append(errs, &LoadError{File: "--param", Where: "params", Field: k, Msg: "is not a declared parameter"})
+			continue
+		}
+		set.Params[k] = overrides[k]
+		fmt.Fprintf(h, "override %s=%g\n", k, overrides[k])
 	}
 	set.Hash = "sha256:" + hex.EncodeToString(h.Sum(nil))
 	if len(errs) > 0 {

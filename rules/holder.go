@@ -12,19 +12,23 @@ import (
 
 // Holder holds the rule set in force and swaps in a new one atomically.
 type Holder struct {
-	paths []string
-	cur   atomic.Pointer[Set]
+	paths     []string
+	overrides map[string]float64
+	cur       atomic.Pointer[Set]
 	// OnSwap, when set, is called after each successful reload.
 	OnSwap func(old, new *Set)
 }
 
 // NewHolder loads the rule set at paths; it fails when that set is invalid.
-func NewHolder(paths ...string) (*Holder, error) {
-	s, err := Load(paths...)
+func NewHolder(paths ...string) (*Holder, error) { return NewHolderWith(nil, paths...) }
+
+// NewHolderWith is NewHolder with parameter overrides, kept across reloads.
+func NewHolderWith(overrides map[string]float64, paths ...string) (*Holder, error) {
+	s, err := LoadWith(overrides, paths...)
 	if err != nil {
 		return nil, err
 	}
-	h := &Holder{paths: paths}
+	h := &Holder{paths: paths, overrides: overrides}
 	h.cur.Store(s)
 	return h, nil
 }
@@ -46,7 +50,7 @@ func (h *Holder) Reload() (*Set, error) {
 	if len(h.paths) == 0 {
 		return h.Current(), nil
 	}
-	s, err := Load(h.paths...)
+	s, err := LoadWith(h.overrides, h.paths...)
 	if err != nil {
 		return nil, err
 	}

@@ -447,3 +447,23 @@ func mustParse(t *testing.T, files map[string][]byte) *Set {
 	}
 	return s
 }
+
+func TestLoadWithOverrides(t *testing.T) {
+	base, err := Load(starterDirs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := LoadWith(map[string]float64{"fan_in_min_senders": 7}, starterDirs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Params["fan_in_min_senders"] != 7 || base.Params["fan_in_min_senders"] == 7 {
+		t.Errorf("override not applied: %v vs %v", s.Params["fan_in_min_senders"], base.Params["fan_in_min_senders"])
+	}
+	if s.Hash == base.Hash {
+		t.Error("an override must change the rule-set hash: alerts name the exact set that raised them")
+	}
+	if _, err := LoadWith(map[string]float64{"fan_in_min_sendrs": 7}, starterDirs...); err == nil || !strings.Contains(err.Error(), "fan_in_min_sendrs: is not a declared parameter") {
+		t.Errorf("a misspelt override must be refused, got %v", err)
+	}
+}

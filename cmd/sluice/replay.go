@@ -11,6 +11,8 @@ import (
 	"os"
 	"runtime/pprof"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,7 +29,7 @@ import (
 // commonFlags are the configuration overrides shared by the processing commands.
 type commonFlags struct {
 	config, lists, profiles string
-	rules                   stringList
+	rules, params           stringList
 	noLists                 bool
 }
 
@@ -42,6 +44,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.lists, "lists", "", "designated-entity lists `dir` (default configs/lists)")
 	fs.StringVar(&c.profiles, "profiles", "", "customer profiles `file` (JSON Lines, e.g. from sluice gen)")
 	fs.BoolVar(&c.noLists, "no-lists", false, "turn list screening off")
+	fs.Var(&c.params, "param", "override a rule-set parameter, `name=value` (repeatable): see what a threshold change does")
 }
 
 func (c *commonFlags) load() (*config.Config, error) {
@@ -60,6 +63,17 @@ func (c *commonFlags) load() (*config.Config, error) {
 	}
 	if c.noLists {
 		cfg.Lists.Disabled = true
+	}
+	for _, kv := range c.params {
+		k, v, ok := strings.Cut(kv, "=")
+		f, err := strconv.ParseFloat(v, 64)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("--param %q must be name=number", kv)
+		}
+		if cfg.Rules.Params == nil {
+			cfg.Rules.Params = map[string]float64{}
+		}
+		cfg.Rules.Params[k] = f
 	}
 	return cfg, nil
 }

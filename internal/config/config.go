@@ -67,8 +67,9 @@ type Alerts struct {
 
 // Rules says where the rule set is and how often to look for changes.
 type Rules struct {
-	Paths  []string      `yaml:"paths"`
-	Reload time.Duration `yaml:"reload"`
+	Paths  []string           `yaml:"paths"`
+	Reload time.Duration      `yaml:"reload"`
+	Params map[string]float64 `yaml:"params"` // overrides of the rule set's parameters
 }
 
 // Lists configures designated-entity screening.
