@@ -134,11 +134,11 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 
 	newStores := func(run string) (stores, func(), error) {
 		if o.store == "memory" {
-			return memoryStores(), func() {}, nil
+			return memoryStores(cfg), func() {}, nil
 		}
 		rdb := redis.NewClient(&redis.Options{Addr: o.redis, PoolSize: 32})
 		prefix := fmt.Sprintf("sluice-bench:%d:%s:", os.Getpid(), run)
-		st, err := redisStores(rdb, prefix, time.Hour)
+		st, err := redisStores(cfg, rdb, prefix, time.Hour)
 		if err != nil {
 			rdb.Close()
 			return stores{}, nil, err

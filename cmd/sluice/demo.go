@@ -110,7 +110,7 @@ func demo(ctx context.Context, o demoOptions) error {
 	var alertCount atomic.Int64
 	var mu sync.Mutex
 	byTypology := map[string]int{}
-	pr, err := newProcessor(p, processorOptions{stores: memoryStores(), cases: cases, tel: tel, log: log,
+	pr, err := newProcessor(p, processorOptions{stores: memoryStores(cfg), cases: cases, tel: tel, log: log,
 		onAlert: func(a *alerts.Alert) {
 			if a.Version == 1 {
 				alertCount.Add(1)

@@ -243,7 +243,7 @@ func TestCrashRestart(t *testing.T) {
 	p1 := *p
 	p1.cfg = &c1
 	clean := &runSink{alerts: map[string]alerts.Alert{}}
-	cleanStores, err := redisStores(rdb, prefix+"clean:", time.Hour)
+	cleanStores, err := redisStores(cfg, rdb, prefix+"clean:", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +257,7 @@ func TestCrashRestart(t *testing.T) {
 	p2 := *p
 	p2.cfg = &c2
 	crashed := &runSink{alerts: map[string]alerts.Alert{}}
-	crashStores, err := redisStores(rdb, prefix+"crash:", time.Hour)
+	crashStores, err := redisStores(cfg, rdb, prefix+"crash:", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +347,7 @@ func TestBadInputDeadLetter(t *testing.T) {
 	}
 	sink := &runSink{alerts: map[string]alerts.Alert{}}
 	processed := 0
-	pr, err := newProcessor(p, processorOptions{stores: memoryStores(), log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	pr, err := newProcessor(p, processorOptions{stores: memoryStores(cfg), log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -209,13 +209,13 @@ func replay(ctx context.Context, cfg *config.Config, o replayOptions) (replaySta
 	if err != nil {
 		return st, err
 	}
-	st0 := memoryStores()
+	st0 := memoryStores(cfg)
 	if o.store == "redis" {
 		rdb := redis.NewClient(&redis.Options{Addr: o.redis})
 		defer rdb.Close()
 		prefix := fmt.Sprintf("sluice-replay:%d:%d:", os.Getpid(), time.Now().UnixNano())
 		defer deleteKeys(context.Background(), rdb, prefix)
-		if st0, err = redisStores(rdb, prefix, time.Hour); err != nil {
+		if st0, err = redisStores(cfg, rdb, prefix, time.Hour); err != nil {
 			return st, err
 		}
 	}

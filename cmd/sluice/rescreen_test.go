@@ -25,7 +25,7 @@ func TestRescreenOnListChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := memoryStores()
+	st := memoryStores(cfg)
 	col := &collector{alerts: map[string]alerts.Alert{}}
 	pl, err := p.pipeline(st, col)
 	if err != nil {

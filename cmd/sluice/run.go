@@ -162,7 +162,7 @@ func runCmd(args []string) int {
 	}
 	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: cfg.Redis.Addrs, Password: cfg.Redis.Password, DB: cfg.Redis.DB})
 	defer rdb.Close()
-	st, err := redisStores(rdb, cfg.Redis.Prefix, cfg.Alerts.CoolDown+30*24*time.Hour)
+	st, err := redisStores(cfg, rdb, cfg.Redis.Prefix, cfg.Alerts.CoolDown+30*24*time.Hour)
 	if err != nil {
 		return fail("run", err)
 	}

@@ -64,13 +64,17 @@ type stores struct {
 }
 
 // memoryStores keep everything in process (demo, replay, tests).
-func memoryStores() stores {
-	return stores{windows: window.NewMemory(), evidence: evidence.NewMemory(0), graph: graph.NewMemory(graph.Config{}), state: alerts.NewMemoryState(),
+func memoryStores(cfg *config.Config) stores {
+	return stores{windows: window.NewMemory(), evidence: evidence.NewMemory(0), graph: graph.NewMemory(graphConfig(cfg)), state: alerts.NewMemoryState(),
 		registry: rescreen.NewMemory(rescreen.Config{})}
 }
 
+func graphConfig(cfg *config.Config) graph.Config {
+	return graph.Config{Window: cfg.Scoring.GraphWindow}
+}
+
 // redisStores keep everything in Redis under prefix (production).
-func redisStores(rdb redis.UniversalClient, prefix string, stateTTL time.Duration) (stores, error) {
+func redisStores(cfg *config.Config, rdb redis.UniversalClient, prefix string, stateTTL time.Duration) (stores, error) {
 	ws, err := window.NewRedis(rdb, window.RedisConfig{Prefix: prefix})
 	if err != nil {
 		return stores{}, err
@@ -79,7 +83,7 @@ func redisStores(rdb redis.UniversalClient, prefix string, stateTTL time.Duratio
 	if err != nil {
 		return stores{}, err
 	}
-	gs, err := graph.NewRedis(rdb, graph.Config{}, prefix+"g:")
+	gs, err := graph.NewRedis(rdb, graphConfig(cfg), prefix+"g:")
 	if err != nil {
 		return stores{}, err
 	}
