@@ -1,0 +1,125 @@
+package evidence
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// run applies the same items to a store and returns what Recent gives.
+func run(t *testing.T, s Store) [][]Entry {
+	t.Helper()
+	ctx := context.Background()
+	var items []Item
+	for i := 0; i < 100; i++ {
+		key := fmt.Sprintf("acct-%d", i%3)
+		items = append(items, Item{Key: key, Entry: Entry{TxID: fmt.Sprintf("tx-%d", i), Time: int64(1000 + i), Mask: MaskOf(70, func(f int) bool { return f == i%70 })}})
+	}
+	// A redelivery adds the same transactions again.
+	items = append(items, items[95:]...)
+	if err := s.Add(ctx, items[:50]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add(ctx, items[50:]); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Recent(ctx, []string{"acct-0", "acct-1", "acct-2", "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func TestStoresAgree(t *testing.T) {
+	mem := run(t, NewMemory(16))
+	for k, es := range mem[:3] {
+		seen := map[string]bool{}
+		for i, e := range es {
+			if seen[e.TxID] {
+				t.Errorf("key %d: %s listed twice", k, e.TxID)
+			}
+			seen[e.TxID] = true
+			if i > 0 && es[i-1].Time < e.Time {
+				t.Errorf("key %d: not newest first", k)
+			}
+		}
+		if len(es) == 0 || len(es) > 16 {
+			t.Errorf("key %d: %d entries, want 1..16", k, len(es))
+		}
+	}
+	if len(mem[3]) != 0 {
+		t.Errorf("unknown key: %v", mem[3])
+	}
+	addr := os.Getenv("SLUICE_TEST_REDIS")
+	if addr == "" {
+		addr = "127.0.0.1:6379"
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	if err := rdb.Ping(context.Background()).Err(); err != nil {
+		t.Fatalf("Redis at %s is not answering (deploy/test.sh starts it): %v", addr, err)
+	}
+	prefix := fmt.Sprintf("sluice-test:evidence:%d:", time.Now().UnixNano())
+	defer func() {
+		keys, _ := rdb.Keys(context.Background(), prefix+"*").Result()
+		if len(keys) > 0 {
+			rdb.Del(context.Background(), keys...)
+		}
+	}()
+	rs, err := NewRedis(rdb, prefix, 16, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := run(t, rs); !reflect.DeepEqual(normalize(got), normalize(mem)) {
+		t.Errorf("redis and memory differ:\nredis  %v\nmemory %v", got, mem)
+	}
+}
+
+// normalize makes empty lists comparable.
+func normalize(ls [][]Entry) [][]Entry {
+	out := make([][]Entry, len(ls))
+	for i, l := range ls {
+		out[i] = append([]Entry{}, l...)
+	}
+	return out
+}
+
+func TestSelect(t *testing.T) {
+	m := func(fs ...int) []uint64 { return MaskOf(4, func(i int) bool { return contains(fs, i) }) }
+	es := []Entry{ // newest first
+		{TxID: "now", Time: 100, Mask: m(0)},
+		{TxID: "same-time", Time: 100, Mask: m(0)},
+		{TxID: "a", Time: 90, Mask: m(0)},
+		{TxID: "b", Time: 80, Mask: m(1)},
+		{TxID: "old", Time: 10, Mask: m(0)},
+	}
+	got := Select(es, []int{0}, []time.Duration{50 * time.Millisecond}, 100, "now", 10)
+	if !reflect.DeepEqual(got, []string{"a"}) {
+		t.Errorf("Select = %v, want [a]: the trigger, equal times, other features and entries outside the window are left out", got)
+	}
+	if got := Select(es, []int{0, 1}, []time.Duration{time.Second, time.Second}, 100, "now", 2); !reflect.DeepEqual(got, []string{"a", "b"}) {
+		t.Errorf("Select = %v, want [a b] (bounded at 2)", got)
+	}
+}
+
+func contains(l []int, x int) bool {
+	for _, v := range l {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+func TestEncodeRoundTrip(t *testing.T) {
+	e := Entry{TxID: "tx|with|bars", Time: -5, Mask: []uint64{0, 1 << 63}}
+	got, ok := decode(encode(e))
+	if !ok || !reflect.DeepEqual(got, e) {
+		t.Errorf("round trip %+v -> %+v", e, got)
+	}
+}
