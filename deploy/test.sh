@@ -32,5 +32,6 @@ if [ ! -d ../shared/data ]; then
   exit 1
 fi
 
+if [ -n "${SLUICE_SETUP_ONLY:-}" ]; then exit 0; fi
 if [ $# -eq 0 ]; then set -- ./...; fi
 exec go test -count=1 -timeout 45m "$@"
