@@ -120,7 +120,9 @@ func demo(ctx context.Context, o demoOptions) error {
 				}
 				mu.Unlock()
 			}
-			if !o.quiet {
+			// New alerts only: updates within the cool-down go to the case
+			// queue, where the analyst sees the alert grow.
+			if !o.quiet && a.Version == 1 {
 				fmt.Fprintln(o.out, describeAlert(a))
 			}
 		}})
@@ -234,9 +236,11 @@ func describeAlert(a *alerts.Alert) string {
 	for _, t := range a.Typologies {
 		ts = append(ts, fmt.Sprintf("%s(%d)", t.ID, t.Score))
 	}
-	reason := ""
-	if len(a.Rules) > 0 {
-		reason = a.Rules[len(a.Rules)-1].Reason
+	reason, best := "", 0
+	for _, r := range a.Rules {
+		if r.Score > best {
+			reason, best = r.Reason, r.Score
+		}
 	}
 	kind := "ALERT "
 	if a.Version > 1 {
