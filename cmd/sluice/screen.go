@@ -92,6 +92,11 @@ func screenCmd(args []string) int {
 		fmt.Fprintf(os.Stderr, "sluice screen: %v\n", err)
 		return 1
 	}
+	if counts := s.Set().Counts(); counts["ofac-sdn"] == 0 {
+		// The FTO and Canadian lists ship with Sluice; OFAC's and the UN's are
+		// fetched: say so rather than let "no match" look like a clean result.
+		fmt.Fprintln(os.Stderr, "sluice screen: note: the OFAC SDN list is not loaded; run 'sluice lists update' or pass --ofac DIR")
+	}
 	out := bufio.NewWriter(os.Stdout)
 	defer out.Flush()
 	emit := func(q string) error {
