@@ -1,0 +1,57 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultsAreValid(t *testing.T) {
+	if err := Default().Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestErrorsNameFileLineAndField(t *testing.T) {
+	_, err := Load("testdata/bad.yaml")
+	if err == nil {
+		t.Fatal("a bad configuration loaded")
+	}
+	for _, want := range []string{`testdata/bad.yaml:2: kafka.brokers: "kafka-1" must be host:port`, "testdata/bad.yaml:7: lists.threshold: 3 must be in (0, 1]"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestUnknownKeyIsAnError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sluice.yaml")
+	if err := os.WriteFile(path, []byte("kafka:\n  brokres: [k:9092]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	if err == nil || !strings.Contains(err.Error(), "line 2") || !strings.Contains(err.Error(), "brokres") {
+		t.Errorf("a misspelt key must be refused with its line: %v", err)
+	}
+	if _, err := Load("testdata/missing.yaml"); err == nil {
+		t.Error("a missing file must be an error")
+	}
+}
+
+func TestEnvironmentOverrides(t *testing.T) {
+	c := Default()
+	err := c.applyEnv([]string{"SLUICE_KAFKA_BROKERS=k1:9092, k2:9092", "SLUICE_SCORING_LATENESS=1h", "SLUICE_ALERTS_SHADOW=true",
+		"SLUICE_LISTS_THRESHOLD=0.9", "SLUICE_KAFKA_MAX_BATCH=64", "SLUICE_SERVER_TOKEN=s3cret-token-from-env"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.Kafka.Brokers, ",") != "k1:9092,k2:9092" || c.Scoring.Lateness != time.Hour || !c.Alerts.Shadow ||
+		c.Lists.Threshold != 0.9 || c.Kafka.MaxBatch != 64 || c.Server.Token != "s3cret-token-from-env" {
+		t.Errorf("overrides not applied: %+v", c)
+	}
+	if err := c.applyEnv([]string{"SLUICE_SCORING_LATENESS=soon"}); err == nil || !strings.Contains(err.Error(), "SLUICE_SCORING_LATENESS") {
+		t.Errorf("a bad value must name the variable: %v", err)
+	}
+}
