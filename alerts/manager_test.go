@@ -3,13 +3,11 @@ package alerts
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/sluice-aml/sluice/ingest"
+	"github.com/sluice-aml/sluice/internal/redistest"
 	"github.com/sluice-aml/sluice/rules"
 	"github.com/sluice-aml/sluice/scoring"
 )
@@ -117,23 +115,8 @@ func TestMemoryState(t *testing.T) {
 }
 
 func TestRedisState(t *testing.T) {
-	addr := os.Getenv("SLUICE_TEST_REDIS")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
-	rdb := redis.NewClient(&redis.Options{Addr: addr})
-	defer rdb.Close()
-	if err := rdb.Ping(context.Background()).Err(); err != nil {
-		t.Fatalf("Redis at %s is not answering (deploy/test.sh starts it): %v", addr, err)
-	}
 	runStateSuite(t, func(t *testing.T) State {
-		prefix := fmt.Sprintf("sluice-test:alerts:%d:", time.Now().UnixNano())
-		t.Cleanup(func() {
-			keys, _ := rdb.Keys(context.Background(), prefix+"*").Result()
-			if len(keys) > 0 {
-				rdb.Del(context.Background(), keys...)
-			}
-		})
+		rdb, prefix := redistest.Client(t, "alerts")
 		return NewRedisState(rdb, prefix, time.Hour)
 	})
 }

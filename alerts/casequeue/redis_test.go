@@ -3,6 +3,7 @@ package casequeue
 import (
 	"context"
 	"fmt"
+	"github.com/sluice-aml/sluice/internal/redistest"
 	"os"
 	"sync/atomic"
 	"testing"
@@ -13,14 +14,6 @@ import (
 	"github.com/sluice-aml/sluice/alerts"
 )
 
-// redisAddr is the Redis the tests use; CI starts one on the default port.
-func redisAddr() string {
-	if a := os.Getenv("SLUICE_TEST_REDIS_ADDR"); a != "" {
-		return a
-	}
-	return "127.0.0.1:6379"
-}
-
 var keySeq atomic.Int64
 
 // newTestRedis connects, picks a key no other test uses and deletes every
@@ -28,10 +21,7 @@ var keySeq atomic.Int64
 func newTestRedis(t *testing.T) (*Redis, *redis.Client) {
 	t.Helper()
 	ctx := context.Background()
-	rdb := redis.NewClient(&redis.Options{Addr: redisAddr()})
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		t.Fatalf("Redis at %s is unreachable (start one, e.g. redis-server --daemonize yes, or set SLUICE_TEST_REDIS_ADDR): %v", redisAddr(), err)
-	}
+	rdb, _ := redistest.Client(t, "casequeue")
 	key := fmt.Sprintf("sluice-test:%d:%d:cases", os.Getpid(), keySeq.Add(1))
 	q, err := NewRedis(ctx, rdb, RedisConfig{Key: key})
 	if err != nil {
@@ -42,7 +32,6 @@ func newTestRedis(t *testing.T) (*Redis, *redis.Client) {
 		if err == nil && len(keys) > 0 {
 			rdb.Del(ctx, keys...)
 		}
-		rdb.Close()
 	})
 	return q, rdb
 }
@@ -181,11 +170,7 @@ func TestRedisWaitReplicas(t *testing.T) {
 
 func BenchmarkRedisPut(b *testing.B) {
 	ctx := context.Background()
-	rdb := redis.NewClient(&redis.Options{Addr: redisAddr()})
-	defer rdb.Close()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		b.Fatalf("Redis at %s is unreachable: %v", redisAddr(), err)
-	}
+	rdb, _ := redistest.Client(b, "casequeue-bench")
 	key := fmt.Sprintf("sluice-bench:%d:cases", os.Getpid())
 	q, err := NewRedis(ctx, rdb, RedisConfig{Key: key})
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -26,27 +25,14 @@ import (
 	"github.com/sluice-aml/sluice/internal/broker"
 	"github.com/sluice-aml/sluice/internal/config"
 	"github.com/sluice-aml/sluice/internal/gen"
+	"github.com/sluice-aml/sluice/internal/redistest"
 	"github.com/sluice-aml/sluice/scoring/window"
 )
 
-// testRedis connects to the test Redis (SLUICE_TEST_REDIS or 127.0.0.1:6379)
-// under a unique prefix, removed when the test ends.
+// testRedis connects to the test Redis under a prefix of the test's own,
+// removed when the test ends.
 func testRedis(t *testing.T) (*redis.Client, string) {
-	t.Helper()
-	addr := os.Getenv("SLUICE_TEST_REDIS")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
-	rdb := redis.NewClient(&redis.Options{Addr: addr})
-	if err := rdb.Ping(context.Background()).Err(); err != nil {
-		t.Fatalf("Redis at %s is not answering (deploy/test.sh starts it): %v", addr, err)
-	}
-	prefix := fmt.Sprintf("sluice-test:%s:%d:", t.Name(), time.Now().UnixNano())
-	t.Cleanup(func() {
-		deleteKeys(context.Background(), rdb, prefix)
-		rdb.Close()
-	})
-	return rdb, prefix
+	return redistest.Client(t, "cmd")
 }
 
 // testConfig is the default configuration with the repository's configs.

@@ -314,19 +314,22 @@ func writeAlerts(path string, as []alerts.Alert) error {
 	return bw.Flush()
 }
 
-// deleteKeys removes every key under prefix (isolated replays and tests).
+// deleteKeys removes every key under prefix (isolated replays and benches),
+// including those that wrap it in a hash tag.
 func deleteKeys(ctx context.Context, rdb redis.UniversalClient, prefix string) {
-	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-	var keys []string
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
-		if len(keys) == 500 {
-			rdb.Del(ctx, keys...)
-			keys = keys[:0]
+	for _, pattern := range []string{prefix + "*", "{" + prefix + "*"} {
+		iter := rdb.Scan(ctx, 0, pattern, 1000).Iterator()
+		var keys []string
+		for iter.Next(ctx) {
+			keys = append(keys, iter.Val())
+			if len(keys) == 500 {
+				rdb.Unlink(ctx, keys...)
+				keys = keys[:0]
+			}
 		}
-	}
-	if len(keys) > 0 {
-		rdb.Del(ctx, keys...)
+		if len(keys) > 0 {
+			rdb.Unlink(ctx, keys...)
+		}
 	}
 }
 

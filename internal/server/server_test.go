@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sluice-aml/sluice/internal/redistest"
 	"io"
 	"net"
 	"net/http"
@@ -44,20 +45,9 @@ func loadAlerts(t testing.TB) []alerts.Alert {
 	return out
 }
 
-func redisAddr() string {
-	if a := os.Getenv("SLUICE_TEST_REDIS_ADDR"); a != "" {
-		return a
-	}
-	return "127.0.0.1:6379"
-}
-
 func testRedis(t *testing.T) *redis.Client {
 	t.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: redisAddr()})
-	if err := rdb.Ping(context.Background()).Err(); err != nil {
-		t.Fatalf("Redis at %s is unreachable (start one, e.g. redis-server --daemonize yes, or set SLUICE_TEST_REDIS_ADDR): %v", redisAddr(), err)
-	}
-	t.Cleanup(func() { rdb.Close() })
+	rdb, _ := redistest.Client(t, "server")
 	return rdb
 }
 

@@ -3,12 +3,11 @@ package evidence
 import (
 	"context"
 	"fmt"
-	"os"
 	"reflect"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/sluice-aml/sluice/internal/redistest"
 )
 
 // run applies the same items to a store and returns what Recent gives.
@@ -55,22 +54,7 @@ func TestStoresAgree(t *testing.T) {
 	if len(mem[3]) != 0 {
 		t.Errorf("unknown key: %v", mem[3])
 	}
-	addr := os.Getenv("SLUICE_TEST_REDIS")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
-	rdb := redis.NewClient(&redis.Options{Addr: addr})
-	defer rdb.Close()
-	if err := rdb.Ping(context.Background()).Err(); err != nil {
-		t.Fatalf("Redis at %s is not answering (deploy/test.sh starts it): %v", addr, err)
-	}
-	prefix := fmt.Sprintf("sluice-test:evidence:%d:", time.Now().UnixNano())
-	defer func() {
-		keys, _ := rdb.Keys(context.Background(), prefix+"*").Result()
-		if len(keys) > 0 {
-			rdb.Del(context.Background(), keys...)
-		}
-	}()
+	rdb, prefix := redistest.Client(t, "evidence")
 	rs, err := NewRedis(rdb, prefix, 16, time.Hour)
 	if err != nil {
 		t.Fatal(err)

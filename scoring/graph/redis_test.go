@@ -3,58 +3,23 @@ package graph_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sluice-aml/sluice/internal/redistest"
 	"github.com/sluice-aml/sluice/scoring/graph"
 	"github.com/sluice-aml/sluice/scoring/graph/graphtest"
 )
 
-func redisAddr() string {
-	if a := os.Getenv("SLUICE_TEST_REDIS"); a != "" {
-		return a
-	}
-	return "127.0.0.1:6379"
-}
-
-var prefixSeq atomic.Int64
-
-// newRedis returns a store on a key prefix private to the test, whose keys
-// are deleted when the test ends. It fails the test when Redis is down.
 func newRedis(tb testing.TB, cfg graph.Config) (*graph.Redis, *redis.Client, string) {
 	tb.Helper()
-	client := redis.NewClient(&redis.Options{Addr: redisAddr(), PoolSize: 8})
-	ctx := context.Background()
-	if err := client.Ping(ctx).Err(); err != nil {
-		client.Close()
-		tb.Fatalf("redis at %s is not reachable (start one or set SLUICE_TEST_REDIS): %v", redisAddr(), err)
-	}
-	prefix := fmt.Sprintf("sluicetest:graph:%d:%d:", time.Now().UnixNano(), prefixSeq.Add(1))
+	client, prefix := redistest.Client(tb, "graph")
 	st, err := graph.NewRedis(client, cfg, prefix)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() {
-		var cursor uint64
-		for {
-			keys, next, err := client.Scan(ctx, cursor, prefix+"*", 1000).Result()
-			if err != nil {
-				tb.Errorf("cleaning up %s: %v", prefix, err)
-				break
-			}
-			if len(keys) > 0 {
-				client.Del(ctx, keys...)
-			}
-			if cursor = next; cursor == 0 {
-				break
-			}
-		}
-		client.Close()
-	})
 	return st, client, prefix
 }
 

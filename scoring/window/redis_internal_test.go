@@ -3,33 +3,17 @@ package window
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/sluice-aml/sluice/internal/redistest"
 )
 
 // TestRedisCacheBound: the cache keeps at most CacheEntries idle entries,
 // and an evicted key is read back from Redis exactly.
 func TestRedisCacheBound(t *testing.T) {
-	addr := os.Getenv("SLUICE_TEST_REDIS")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
-	client := redis.NewClient(&redis.Options{Addr: addr})
-	defer client.Close()
+	client, prefix := redistest.Client(t, "window-bound")
 	ctx := context.Background()
-	if err := client.Ping(ctx).Err(); err != nil {
-		t.Fatalf("redis at %s is not reachable (start one or set SLUICE_TEST_REDIS): %v", addr, err)
-	}
-	prefix := fmt.Sprintf("sluicetest:%d:bound:", time.Now().UnixNano())
-	defer func() {
-		keys, _ := client.Keys(ctx, prefix+"*").Result()
-		if len(keys) > 0 {
-			client.Del(ctx, keys...)
-		}
-	}()
 	r, err := NewRedis(client, RedisConfig{Prefix: prefix, CacheEntries: 10})
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package rescreen
 import (
 	"context"
 	"fmt"
+	"github.com/sluice-aml/sluice/internal/redistest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -82,14 +83,7 @@ var prefixSeq atomic.Int64
 // returns a key prefix of the test's own.
 func redisClient(tb testing.TB) (*redis.Client, string) {
 	tb.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		rdb.Close()
-		tb.Fatalf("Redis at 127.0.0.1:6379 is unreachable (%v): start one, e.g. `redis-server --daemonize yes`", err)
-	}
-	tb.Cleanup(func() { rdb.Close() })
+	rdb, _ := redistest.Client(tb, "rescreen")
 	return rdb, fmt.Sprintf("sluice-test:rescreen:%d:%d:%s", os.Getpid(), prefixSeq.Add(1), tb.Name())
 }
 
