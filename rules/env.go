@@ -83,6 +83,11 @@ type Profile struct {
 	Country    string `expr:"country"`
 	Region     string `expr:"region"`
 	City       string `expr:"city"`
+	// AgeDays is how long the customer has banked here at the event's time
+	// (0 when the opening date is unknown): a baseline means something
+	// only for a customer with history.
+	AgeDays float64   `expr:"age_days"`
+	Opened  time.Time `expr:"-"`
 }
 
 // Graph is what the graph-pattern store saw for a transfer (see

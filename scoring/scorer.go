@@ -521,14 +521,14 @@ func (s *Scorer) fillEnv(env *rules.Env, e *ingest.Event, base int64) {
 	if e.Location != nil {
 		env.Location = rules.Location{Country: e.Location.Country, Region: e.Location.Region, City: e.Location.City}
 	}
-	fillParty(&env.From, e.From, s.profiles)
-	fillParty(&env.To, e.To, s.profiles)
+	fillParty(&env.From, e.From, s.profiles, e.Time)
+	fillParty(&env.To, e.To, s.profiles, e.Time)
 	if env.From.CustomerID == "" && env.To.CustomerID == "" {
 		env.From.Own, env.To.Own = true, true
 	}
 }
 
-func fillParty(rp *rules.Party, p *ingest.Party, profiles Profiles) {
+func fillParty(rp *rules.Party, p *ingest.Party, profiles Profiles, at time.Time) {
 	if p == nil {
 		return
 	}
@@ -537,6 +537,9 @@ func fillParty(rp *rules.Party, p *ingest.Party, profiles Profiles) {
 	if profiles != nil && p.CustomerID != "" {
 		if pr, ok := profiles.Profile(p.CustomerID); ok {
 			rp.Profile = pr
+			if !pr.Opened.IsZero() && at.After(pr.Opened) {
+				rp.Profile.AgeDays = at.Sub(pr.Opened).Hours() / 24
+			}
 		}
 	}
 }

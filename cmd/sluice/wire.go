@@ -153,8 +153,16 @@ func loadProfiles(path string) (profileMap, error) {
 		if id == "" {
 			return nil, fmt.Errorf("%s:%d: customer_id is required", path, line)
 		}
-		m[id] = rules.Profile{Known: true, Type: str("type"), Industry: str("industry", "naics"), Occupation: str("occupation"),
+		pr := rules.Profile{Known: true, Type: str("type"), Industry: str("industry", "naics"), Occupation: str("occupation"),
 			Country: str("country", "home_country"), Region: str("region", "home_region"), City: str("city", "home_city")}
+		if o := str("opened"); o != "" {
+			t, err := time.Parse("2006-01-02", o)
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: opened: %q is not a date (YYYY-MM-DD)", path, line, o)
+			}
+			pr.Opened = t
+		}
+		m[id] = pr
 	}
 	return m, sc.Err()
 }

@@ -82,7 +82,13 @@ func (o Options) since(instances []Instance, as []alerts.Alert) ([]Instance, []a
 	}
 	var out []alerts.Alert
 	for _, a := range as {
-		if t, err := time.Parse(time.RFC3339Nano, a.Time); err == nil && !t.Before(o.Since) {
+		// An alert raised before Since but updated after it (new evidence
+		// within its cool-down) is work an analyst sees in the period.
+		last := a.Time
+		if a.Updated != "" {
+			last = a.Updated
+		}
+		if t, err := time.Parse(time.RFC3339Nano, last); err == nil && !t.Before(o.Since) {
 			out = append(out, a)
 		}
 	}

@@ -423,7 +423,7 @@ func TestStarterRulesCovered(t *testing.T) {
 		"fan-in-senders": true, "fan-out-receivers": true, "mule-drain": true, "cash-to-crypto-48h": true,
 		// Covered elsewhere: customer-level split below, screening by the screening package.
 		"cash-split-24h-customer": true, "designated-payee": true, "designated-payer": true,
-		"cash-split-withdrawals-24h": true, "rapid-quiet-account": true,
+		"cash-split-withdrawals-24h": true, "rapid-quiet-account": true, "fan-in-senders-business": true,
 	}
 	for _, id := range libraryCovered {
 		covered[id] = true
@@ -527,5 +527,53 @@ func TestRapidBenignPropertyManager(t *testing.T) {
 	tr.ExpectNoAlert("CA-001-620")
 	if !tr.Fired("rapid-pass-through") || tr.Fired("rapid-quiet-account") {
 		t.Errorf("want the pass-through without the quiet account\n%s", tr.Explain("CA-001-620"))
+	}
+}
+
+// A business with a few customer payments a week for three weeks, then 12
+// new senders within four days: a burst against its own history.
+func TestFanInBusinessBurst(t *testing.T) {
+	profiles := map[string]rules.Profile{"C-730": {Known: true, Type: "organization", Industry: "424690", Opened: monday.AddDate(-3, 0, 0)}}
+	tr := rulestest.NewWith(t, rulestest.Config{Paths: starter, Profiles: profiles})
+	s := &scenario{prefix: "burst"}
+	to := cust("CA-001-730", "C-730")
+	for i := 0; i < 6; i++ { // history: two regular customers, three weeks
+		tr.Feed(s.ev(monday.Add(hours(float64(i)*84)), "eft", "900.00", "CAD", acct(fmt.Sprintf("CA-REG-%d", i%2)), to))
+	}
+	start := monday.Add(21 * 24 * time.Hour)
+	var last *ingest.Event
+	for i := 0; i < 12; i++ {
+		last = s.ev(start.Add(hours(float64(i)*7)), "wire", "3200.00", "CAD", acct(fmt.Sprintf("US-NEW-%02d", i)), to)
+		tr.Feed(last)
+	}
+	a := tr.ExpectAlert("CA-001-730", "fan_in")
+	expectHit(t, tr, "CA-001-730", last, "fan-in-senders-business",
+		"13 distinct senders paid this business within 7 days: 13 of its 18 credits in 30 days")
+	if a != nil && len(a.Transactions) < 10 {
+		t.Errorf("the alert should list the senders' payments, got %v", a.Transactions)
+	}
+}
+
+// The same business whose customers pay every week: once the 30-day window
+// holds its history, no burst.
+func TestFanInBusinessSteadyCustomers(t *testing.T) {
+	profiles := map[string]rules.Profile{"C-740": {Known: true, Type: "organization", Industry: "424690", Opened: monday.AddDate(-3, 0, 0)}}
+	tr := rulestest.NewWith(t, rulestest.Config{Paths: starter, Profiles: profiles})
+	s := &scenario{prefix: "steady"}
+	to := cust("CA-001-740", "C-740")
+	var lastWeek []*ingest.Event
+	for week := 0; week < 6; week++ {
+		for c := 0; c < 12; c++ {
+			e := s.ev(monday.Add(time.Duration(week)*7*24*time.Hour+hours(float64(c)*9)), "eft", "1200.00", "CAD", acct(fmt.Sprintf("CA-CLIENT-%02d", c)), to)
+			tr.Feed(e)
+			if week == 5 {
+				lastWeek = append(lastWeek, e)
+			}
+		}
+	}
+	for _, e := range lastWeek {
+		if strings.Contains(hitIDs(tr.Hits(e.ID)), "fan-in-senders-business") {
+			t.Errorf("a business paid by the same customers every week is not a fan-in (%s)\n%s", e.ID, tr.Explain("CA-001-740"))
+		}
 	}
 }
