@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"crypto/sha256"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -14,6 +15,7 @@ import (
 type Holder struct {
 	paths     []string
 	overrides map[string]float64
+	loaded    atomic.Pointer[string] // stamp of the files the set in force was read from
 	cur       atomic.Pointer[Set]
 	// OnSwap, when set, is called after each successful reload.
 	OnSwap func(old, new *Set)
@@ -29,6 +31,8 @@ func NewHolderWith(overrides map[string]float64, paths ...string) (*Holder, erro
 		return nil, err
 	}
 	h := &Holder{paths: paths, overrides: overrides}
+	st := h.stamp()
+	h.loaded.Store(&st)
 	h.cur.Store(s)
 	return h, nil
 }
@@ -50,10 +54,12 @@ func (h *Holder) Reload() (*Set, error) {
 	if len(h.paths) == 0 {
 		return h.Current(), nil
 	}
+	st := h.stamp()
 	s, err := LoadWith(h.overrides, h.paths...)
 	if err != nil {
 		return nil, err
 	}
+	h.loaded.Store(&st)
 	old := h.cur.Swap(s)
 	if h.OnSwap != nil {
 		h.OnSwap(old, s)
@@ -72,7 +78,12 @@ func (h *Holder) Watch(ctx context.Context, interval time.Duration, log *slog.Lo
 	}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
-	last := h.stamp()
+	// Start from the files the set in force was read from, so an edit made
+	// between loading and watching is not missed.
+	last := ""
+	if p := h.loaded.Load(); p != nil {
+		last = *p
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -97,19 +108,19 @@ func (h *Holder) Watch(ctx context.Context, interval time.Duration, log *slog.Lo
 	}
 }
 
-// stamp summarises the files' sizes and modification times.
+// stamp is a digest of the rule files' names and contents: a change of
+// content is what matters, not of modification time.
 func (h *Holder) stamp() string {
 	srcs, err := readDirs(h.paths)
 	if err != nil {
 		return "error:" + err.Error()
 	}
-	var b []byte
+	d := sha256.New()
 	for _, s := range srcs {
-		if st, err := os.Stat(s.name); err == nil {
-			b = append(b, s.name...)
-			b = append(b, st.ModTime().String()...)
-			b = append(b, byte(st.Size()), byte(st.Size()>>8), byte(st.Size()>>16))
-		}
+		d.Write([]byte(s.name))
+		d.Write([]byte{0})
+		d.Write(s.data)
+		d.Write([]byte{0})
 	}
-	return string(b)
+	return string(d.Sum(nil))
 }
