@@ -20,18 +20,19 @@ import (
 // listFlags are the flags that say which lists to load, shared by
 // `sluice screen` and `sluice lists hash`.
 type listFlags struct {
-	dir, ofacDir, unFile, semaFile string
+	dir, ofacDir, ofacXML, unFile, semaFile string
 }
 
 func (l *listFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&l.dir, "lists", envOr("SLUICE_LISTS_DIR", screening.DefaultDir), "lists directory (YAML/CSV lists; ofac/, un/, ca/ as written by `sluice lists update`)")
 	fs.StringVar(&l.ofacDir, "ofac", os.Getenv("SLUICE_LISTS_OFAC"), "directory with OFAC sdn.csv, alt.csv, add.csv, sdn_comments.csv (default: <lists>/ofac if present)")
+	fs.StringVar(&l.ofacXML, "ofac-xml", os.Getenv("SLUICE_LISTS_OFAC_XML"), "OFAC SDN list as sdn.xml `FILE`, loaded instead of the CSV files")
 	fs.StringVar(&l.unFile, "un", os.Getenv("SLUICE_LISTS_UN"), "UN consolidated list XML (default: <lists>/un/UN_consolidated.xml if present)")
 	fs.StringVar(&l.semaFile, "sema", os.Getenv("SLUICE_LISTS_SEMA"), "Canada sema-lmes.xml (default: <lists>/ca/sema-lmes.xml if present)")
 }
 
 func (l *listFlags) config() screening.Config {
-	return screening.Config{Dir: l.dir, OFACDir: l.ofacDir, UNFile: l.unFile, SEMAFile: l.semaFile}
+	return screening.Config{Dir: l.dir, OFACDir: l.ofacDir, OFACXML: l.ofacXML, UNFile: l.unFile, SEMAFile: l.semaFile}
 }
 
 func envOr(k, def string) string {
@@ -95,7 +96,7 @@ func screenCmd(args []string) int {
 	if counts := s.Set().Counts(); counts["ofac-sdn"] == 0 {
 		// The FTO and Canadian lists ship with Sluice; OFAC's and the UN's are
 		// fetched: say so rather than let "no match" look like a clean result.
-		fmt.Fprintln(os.Stderr, "sluice screen: note: the OFAC SDN list is not loaded; run 'sluice lists update' or pass --ofac DIR")
+		fmt.Fprintln(os.Stderr, "sluice screen: note: the OFAC SDN list is not loaded; run 'sluice lists update' or pass --ofac DIR or --ofac-xml FILE")
 	}
 	out := bufio.NewWriter(os.Stdout)
 	defer out.Flush()

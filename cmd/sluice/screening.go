@@ -27,7 +27,7 @@ type partyScreener struct {
 }
 
 func screeningConfig(cfg *config.Config) screening.Config {
-	return screening.Config{Dir: cfg.Lists.Dir, OFACDir: cfg.Lists.OFACDir, UNFile: cfg.Lists.UNFile, SEMAFile: cfg.Lists.SEMAFile, Threshold: cfg.Lists.Threshold}
+	return screening.Config{Dir: cfg.Lists.Dir, OFACDir: cfg.Lists.OFACDir, OFACXML: cfg.Lists.OFACXML, UNFile: cfg.Lists.UNFile, SEMAFile: cfg.Lists.SEMAFile, Threshold: cfg.Lists.Threshold}
 }
 
 func loadScreener(cfg *config.Config) (*partyScreener, error) {

@@ -423,7 +423,7 @@ func TestStarterRulesCovered(t *testing.T) {
 		"fan-in-senders": true, "fan-out-receivers": true, "mule-drain": true, "cash-to-crypto-48h": true,
 		// Covered elsewhere: customer-level split below, screening by the screening package.
 		"cash-split-24h-customer": true, "designated-payee": true, "designated-payer": true,
-		"cash-split-withdrawals-24h": true, "rapid-quiet-account": true, "fan-in-senders-business": true,
+		"cash-split-withdrawals-24h": true, "rapid-quiet-account": true, "fan-in-senders-business": true, "btm-cash-buy": true,
 	}
 	for _, id := range libraryCovered {
 		covered[id] = true
@@ -576,4 +576,32 @@ func TestFanInBusinessSteadyCustomers(t *testing.T) {
 			t.Errorf("a business paid by the same customers every week is not a fan-in (%s)\n%s", e.ID, tr.Explain("CA-001-740"))
 		}
 	}
+}
+
+// Cash out of the account, then most of it into a Bitcoin ATM.
+func TestBitcoinATMCashBuy(t *testing.T) {
+	tr := rulestest.New(t, starter...)
+	s := &scenario{prefix: "btm"}
+	from := cust("CA-001-750", "C-750")
+	w := s.ev(monday, "cash_withdrawal", "4000.00", "CAD", from, nil)
+	w.Channel = "branch"
+	buy := s.ev(monday.Add(hours(2)), "crypto_buy", "3800.00", "CAD", from, &ingest.Party{Name: "Bitcoin Well ATM", Type: "organization"})
+	buy.Channel = "atm"
+	tr.Feed(w, buy)
+	a := tr.ExpectAlert("CA-001-750", "virtual_asset_cashout")
+	expectHit(t, tr, "CA-001-750", buy, "btm-cash-buy",
+		"3,800.00 CAD of crypto bought at a Bitcoin ATM after 4,000.00 CAD of cash withdrawn within 24h")
+	if a != nil && (len(a.Transactions) != 2 || a.Transactions[0] != buy.ID) {
+		t.Errorf("the alert should list the buy, then the withdrawal: %v", a.Transactions)
+	}
+}
+
+// A small Bitcoin ATM buy paid from the account, with no cash withdrawn.
+func TestBitcoinATMBenignSmallBuy(t *testing.T) {
+	tr := rulestest.New(t, starter...)
+	s := &scenario{prefix: "btm-small"}
+	buy := s.ev(monday, "crypto_buy", "300.00", "CAD", cust("CA-001-760", "C-760"), &ingest.Party{Name: "Bitcoin Well ATM", Type: "organization"})
+	buy.Channel = "atm"
+	tr.Feed(buy)
+	tr.ExpectNoAlert("CA-001-760")
 }

@@ -15,6 +15,9 @@ type Config struct {
 	// OFACDir holds sdn.csv (+ alt.csv, add.csv, sdn_comments.csv). Empty
 	// means Dir/ofac, loaded only if present; set, it must exist.
 	OFACDir string
+	// OFACXML is the SDN list as OFAC's sdn.xml. Set, it is loaded instead
+	// of the CSV files, and OFACDir must be empty.
+	OFACXML string
 	// UNFile is the UN consolidated list XML. Empty means
 	// Dir/un/UN_consolidated.xml if present.
 	UNFile string
@@ -73,6 +76,8 @@ func (c Config) Validate() error {
 		return errors.New("screening: Dir is empty: set the lists directory (default configs/lists)")
 	case c.Threshold <= 0 || c.Threshold > 1:
 		return fmt.Errorf("screening: Threshold %v out of range: want a score in (0, 1], e.g. %v", c.Threshold, DefaultThreshold)
+	case c.OFACDir != "" && c.OFACXML != "":
+		return fmt.Errorf("screening: both OFACDir (%s) and OFACXML (%s) are set: give one source for the SDN list", c.OFACDir, c.OFACXML)
 	case c.MaxResults < 1:
 		return fmt.Errorf("screening: MaxResults %d: want at least 1", c.MaxResults)
 	}

@@ -46,7 +46,13 @@ func LoadSet(cfg Config) (*lists.Set, error) {
 		}
 		all = append(all, es...)
 	}
-	if dir, explicit := cfg.ofacDir(); exists(filepath.Join(dir, ofac.SDNFile), explicit) {
+	if cfg.OFACXML != "" {
+		es, err := ofac.LoadXMLFile(cfg.OFACXML)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, es...)
+	} else if dir, explicit := cfg.ofacDir(); exists(filepath.Join(dir, ofac.SDNFile), explicit) {
 		es, err := ofac.LoadDir(dir)
 		if err != nil {
 			return nil, err

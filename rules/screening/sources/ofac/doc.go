@@ -7,4 +7,8 @@
 // "Digital Currency Address - XBT ..." wallets. ParseRemarks pulls those out.
 // Remarks longer than OFAC's column limit continue in sdn_comments.csv, keyed
 // by the same ent_num, and are joined before parsing.
+//
+// ReadXML reads the same list from OFAC's sdn.xml (either namespace) and
+// gives the same entries as the CSV files for the same parties, so a
+// deployment can switch format without changing its list hash.
 package ofac
