@@ -77,6 +77,7 @@ type Rules struct {
 type Lists struct {
 	Dir       string        `yaml:"dir"`
 	OFACDir   string        `yaml:"ofac_dir"`  // sdn.csv and friends; default <dir>/ofac when present
+	OFACXML   string        `yaml:"ofac_xml"`  // OFAC's sdn.xml instead of the CSV files
 	UNFile    string        `yaml:"un_file"`   // UN consolidated XML; default <dir>/un/UN_consolidated.xml
 	SEMAFile  string        `yaml:"sema_file"` // Canada's SEMA XML; default <dir>/ca/sema-lmes.xml
 	Threshold float64       `yaml:"threshold"`
