@@ -35,6 +35,8 @@ func testRedis(t *testing.T) (*redis.Client, string) {
 	return redistest.Client(t, "cmd")
 }
 
+func redisAddrForTest() string { return redistest.Addr() }
+
 // testConfig is the default configuration with the repository's configs.
 func testConfig(t *testing.T) *config.Config {
 	t.Helper()

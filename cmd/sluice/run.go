@@ -18,6 +18,7 @@ import (
 	"github.com/sluice-aml/sluice/alerts/kafkasink"
 	"github.com/sluice-aml/sluice/ingest"
 	"github.com/sluice-aml/sluice/ingest/kafka"
+	"github.com/sluice-aml/sluice/internal/config"
 	"github.com/sluice-aml/sluice/internal/pipeline"
 	"github.com/sluice-aml/sluice/internal/server"
 	"github.com/sluice-aml/sluice/internal/telemetry"
@@ -156,27 +157,39 @@ func runCmd(args []string) int {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if err := serve(ctx, cfg, log); err != nil {
+		return fail("run", err)
+	}
+	return exitOK
+}
+
+// serve runs the production processor until ctx is done: Kafka in, Redis
+// state, alerts to Kafka and the case queue, the HTTP surface, rule and
+// list reloads. It returns an error when it cannot start or stops by itself.
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	p, err := loadParts(cfg)
 	if err != nil {
-		return fail("run", err)
+		return err
 	}
 	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: cfg.Redis.Addrs, Password: cfg.Redis.Password, DB: cfg.Redis.DB})
 	defer rdb.Close()
 	st, err := redisStores(cfg, rdb, cfg.Redis.Prefix, cfg.Alerts.CoolDown+30*24*time.Hour)
 	if err != nil {
-		return fail("run", err)
+		return err
 	}
 	cases, err := casequeue.NewRedis(ctx, rdb, casequeue.RedisConfig{Key: cfg.Redis.Prefix + "cases"})
 	if err != nil {
-		return fail("run", err)
+		return err
 	}
 	tel, err := telemetry.New("sluice")
 	if err != nil {
-		return fail("run", err)
+		return err
 	}
 	pr, err := newProcessor(p, processorOptions{stores: st, cases: cases, tel: tel, log: log})
 	if err != nil {
-		return fail("run", err)
+		return err
 	}
 	srv := server.New(server.Config{Addr: cfg.Server.Addr, Token: cfg.Server.Token}, server.Deps{Metrics: tel.Handler(), Cases: cases, Logger: log,
 		Checks: map[string]func(context.Context) error{
@@ -184,12 +197,14 @@ func runCmd(args []string) int {
 			"redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
 		}})
 	if err := srv.Check(); err != nil {
-		return fail("run", err)
+		return err
 	}
+	srvErr := make(chan error, 1)
 	go func() {
-		if err := srv.ListenAndServe(ctx); err != nil {
-			log.Error("http server stopped", "err", err.Error())
-			stop()
+		err := srv.ListenAndServe(ctx)
+		if err != nil && ctx.Err() == nil {
+			srvErr <- fmt.Errorf("http server: %w", err)
+			stop() // without health and metrics the processor must not run blind
 		}
 	}()
 	go p.rules.Watch(ctx, cfg.Rules.Reload, log)
@@ -198,8 +213,14 @@ func runCmd(args []string) int {
 		go watchLists(ctx, p.screener, st.registry, ruleset, []pipeline.Sink{pr.sink, sinkFunc(cases.Put)}, cfg.Lists.Reload, log)
 	}
 	log.Info("sluice running", "topic", cfg.Kafka.Topic, "group", cfg.Kafka.Group, "ruleset", p.rules.Current().Hash, "http", cfg.Server.Addr)
-	if err := pr.Run(ctx); err != nil && ctx.Err() == nil {
-		return fail("run", err)
+	err = pr.Run(ctx)
+	select {
+	case e := <-srvErr:
+		return e
+	default:
 	}
-	return exitOK
+	if err != nil && ctx.Err() == nil {
+		return err
+	}
+	return nil
 }
