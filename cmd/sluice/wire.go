@@ -70,7 +70,7 @@ func memoryStores(cfg *config.Config) stores {
 }
 
 func graphConfig(cfg *config.Config) graph.Config {
-	return graph.Config{Window: cfg.Scoring.GraphWindow}
+	return graph.Config{Window: cfg.Scoring.GraphWindow, AmountTolerance: cfg.Scoring.GraphTolerance}
 }
 
 // redisStores keep everything in Redis under prefix (production).

@@ -54,10 +54,11 @@ type Redis struct {
 
 // Scoring tunes event-time windows.
 type Scoring struct {
-	Lateness    time.Duration `yaml:"lateness"`
-	Retain      time.Duration `yaml:"retain"`
-	FX          string        `yaml:"fx"`
-	GraphWindow time.Duration `yaml:"graph_window"` // how far back graph patterns look (cycles, scatter-gather...); 7 days by default
+	Lateness       time.Duration `yaml:"lateness"`
+	Retain         time.Duration `yaml:"retain"`
+	FX             string        `yaml:"fx"`
+	GraphWindow    time.Duration `yaml:"graph_window"`    // how far back graph patterns look (cycles, scatter-gather...); 7 days by default
+	GraphTolerance float64       `yaml:"graph_tolerance"` // how far apart consecutive hops' amounts may be (0.2: within 20 %; 0.99: almost any)
 }
 
 // Alerts tunes alerting.
@@ -103,7 +104,7 @@ func Default() *Config {
 			DeadLetterTopic: "transactions.dlq", AlertsTopic: "alerts", MaxBatch: 512,
 			MaxMessageBytes: 64 << 10},
 		Redis:   Redis{Addrs: []string{"127.0.0.1:6379"}, Prefix: "sluice:"},
-		Scoring: Scoring{Lateness: 72 * time.Hour, Retain: 72 * time.Hour, FX: "configs/fx.yaml", GraphWindow: 7 * 24 * time.Hour},
+		Scoring: Scoring{Lateness: 72 * time.Hour, Retain: 72 * time.Hour, FX: "configs/fx.yaml", GraphWindow: 7 * 24 * time.Hour, GraphTolerance: 0.2},
 		Alerts:  Alerts{CoolDown: 72 * time.Hour},
 		Rules:   Rules{Paths: []string{"configs/rules", "configs/typologies"}, Reload: 2 * time.Second},
 		Lists:   Lists{Dir: "configs/lists", Threshold: 0.86, Reload: time.Minute},
@@ -180,8 +181,11 @@ func (c *Config) Validate() error {
 	if c.Scoring.Lateness < 0 || c.Scoring.Lateness > 30*24*time.Hour {
 		bad("scoring", "lateness", "%s must be between 0 and 720h", c.Scoring.Lateness)
 	}
-	if c.Scoring.GraphWindow < time.Hour || c.Scoring.GraphWindow > 400*24*time.Hour {
-		bad("scoring", "graph_window", "%s must be between 1h and 400 days", c.Scoring.GraphWindow)
+	if c.Scoring.GraphWindow < time.Hour || c.Scoring.GraphWindow > 90*24*time.Hour {
+		bad("scoring", "graph_window", "%s must be between 1h and 90 days (2160h)", c.Scoring.GraphWindow)
+	}
+	if c.Scoring.GraphTolerance <= 0 || c.Scoring.GraphTolerance >= 1 {
+		bad("scoring", "graph_tolerance", "%g must be in (0, 1)", c.Scoring.GraphTolerance)
 	}
 	if c.Scoring.FX == "" {
 		bad("scoring", "fx", "the FX rate table file is required")
