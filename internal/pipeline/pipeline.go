@@ -80,50 +80,19 @@ func (p *Pipeline) Process(ctx context.Context, batch []Raw) error {
 	if p.Observe.Decoded != nil {
 		p.Observe.Decoded(len(items))
 	}
-	t0 := time.Now()
-	findings, late, err := p.Scorer.Score(ctx, items)
+	// The counterparty history needs only the decoded events: record it
+	// while the batch is scored, and wait for it before reporting success.
+	recorded := make(chan error, 1)
+	go func() { recorded <- p.record(ctx, items) }()
+	late, err := p.raise(ctx, batch, items)
+	if rerr := <-recorded; err == nil && rerr != nil {
+		err = fmt.Errorf("rescreen registry: %w", rerr)
+	}
 	if err != nil {
 		return err
 	}
-	if p.Observe.StoreTime != nil {
-		p.Observe.StoreTime(time.Since(t0))
-	}
 	for _, l := range late {
 		rejects = append(rejects, Reject{Raw: raws[l.Index], Reason: l.Err.Reason, Err: l.Err})
-	}
-	b, err := p.Alerts.Raise(ctx, findings)
-	if err != nil {
-		return fmt.Errorf("alert state: %w", err)
-	}
-	if len(b.Alerts) > 0 {
-		for _, s := range p.Sinks {
-			if err := s.Write(ctx, b.Alerts); err != nil {
-				return fmt.Errorf("alert sink: %w", err)
-			}
-		}
-		if err := p.Alerts.Commit(ctx, b); err != nil {
-			return fmt.Errorf("alert state: %w", err)
-		}
-		if p.Observe.Alerted != nil {
-			for i := range b.Alerts {
-				p.Observe.Alerted(&b.Alerts[i], producedOf(batch, b.Alerts[i].Source))
-			}
-		}
-	}
-	if p.Registry != nil {
-		var seen []rescreen.Seen
-		for i := range items {
-			// Card merchants are screened by the card networks and
-			// acquirers and would flood the history: keep transfers.
-			if items[i].Event.Kind != "card" {
-				seen = append(seen, rescreen.FromEvent(items[i].Event)...)
-			}
-		}
-		if len(seen) > 0 {
-			if err := p.Registry.Record(ctx, seen); err != nil {
-				return fmt.Errorf("rescreen registry: %w", err)
-			}
-		}
 	}
 	if len(rejects) > 0 {
 		if p.Observe.Rejected != nil {
@@ -157,4 +126,57 @@ func reasonOf(err error) string {
 		return r
 	}
 	return ingest.ReasonMalformed
+}
+
+// raise scores the events, writes the alerts to every sink and saves the
+// alert state; it returns the events the scorer refused as too late.
+func (p *Pipeline) raise(ctx context.Context, batch []Raw, items []scoring.Item) ([]scoring.Rejected, error) {
+	t0 := time.Now()
+	findings, late, err := p.Scorer.Score(ctx, items)
+	if err != nil {
+		return nil, err
+	}
+	if p.Observe.StoreTime != nil {
+		p.Observe.StoreTime(time.Since(t0))
+	}
+	b, err := p.Alerts.Raise(ctx, findings)
+	if err != nil {
+		return nil, fmt.Errorf("alert state: %w", err)
+	}
+	if len(b.Alerts) == 0 {
+		return late, nil
+	}
+	for _, s := range p.Sinks {
+		if err := s.Write(ctx, b.Alerts); err != nil {
+			return nil, fmt.Errorf("alert sink: %w", err)
+		}
+	}
+	if err := p.Alerts.Commit(ctx, b); err != nil {
+		return nil, fmt.Errorf("alert state: %w", err)
+	}
+	if p.Observe.Alerted != nil {
+		for i := range b.Alerts {
+			p.Observe.Alerted(&b.Alerts[i], producedOf(batch, b.Alerts[i].Source))
+		}
+	}
+	return late, nil
+}
+
+// record adds the counterparties of the batch's transfers to the history.
+func (p *Pipeline) record(ctx context.Context, items []scoring.Item) error {
+	if p.Registry == nil {
+		return nil
+	}
+	var seen []rescreen.Seen
+	for i := range items {
+		// Card merchants are screened by the card networks and acquirers
+		// and would flood the history: keep transfers.
+		if items[i].Event.Kind != "card" {
+			seen = append(seen, rescreen.FromEvent(items[i].Event)...)
+		}
+	}
+	if len(seen) == 0 {
+		return nil
+	}
+	return p.Registry.Record(ctx, seen)
 }
