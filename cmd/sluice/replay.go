@@ -20,6 +20,7 @@ import (
 
 	"github.com/sluice-aml/sluice/alerts"
 	"github.com/sluice-aml/sluice/ingest"
+	"github.com/sluice-aml/sluice/ingest/adapters"
 	"github.com/sluice-aml/sluice/ingest/adapters/amlsim"
 	"github.com/sluice-aml/sluice/ingest/adapters/ibmaml"
 	"github.com/sluice-aml/sluice/internal/config"
@@ -370,9 +371,8 @@ func readInput(path, format string, maxBytes int, fn func(ingest.Line) error) er
 		}
 		pos := ingest.Position{File: path, Line: int64(line())}
 		if err != nil {
-			var ipe *ibmaml.ParseError
-			var ape *amlsim.ParseError
-			if !errors.As(err, &ipe) && !errors.As(err, &ape) {
+			var pe *adapters.ParseError
+			if !errors.As(err, &pe) {
 				return err
 			}
 			if err := fn(ingest.Line{Pos: pos, Err: &ingest.DecodeError{Reason: ingest.ReasonInvalid, Detail: err.Error()}}); err != nil {

@@ -19,6 +19,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/sluice-aml/sluice/ingest/adapters"
 	"io"
 	"strconv"
 	"strings"
@@ -69,21 +70,8 @@ func Account(node string) string { return "acct-" + node }
 // maxStep bounds steps so that times stay in the decoder's range.
 const maxStep = 100 * 366
 
-// ParseError is a record that cannot be mapped; Line is its line in the file.
-type ParseError struct {
-	Line  int
-	Field string
-	Err   error
-}
-
-func (e *ParseError) Error() string {
-	if e.Field == "" {
-		return fmt.Sprintf("line %d: %v", e.Line, e.Err)
-	}
-	return fmt.Sprintf("line %d: %s: %v", e.Line, e.Field, e.Err)
-}
-
-func (e *ParseError) Unwrap() error { return e.Err }
+// ParseError is a record that cannot be mapped, with its line.
+type ParseError = adapters.ParseError
 
 // Reader streams events from a *_transactions.csv file. A bad row gives a
 // *ParseError; calling Next again goes on with the next row.

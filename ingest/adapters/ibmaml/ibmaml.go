@@ -28,6 +28,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/sluice-aml/sluice/ingest/adapters"
 	"io"
 	"strconv"
 	"strings"
@@ -51,21 +52,8 @@ var Kinds = map[string]string{
 
 const timeLayout = "2006/01/02 15:04"
 
-// ParseError is a row that cannot be mapped; Line is its line in the file.
-type ParseError struct {
-	Line  int
-	Field string
-	Err   error
-}
-
-func (e *ParseError) Error() string {
-	if e.Field == "" {
-		return fmt.Sprintf("line %d: %v", e.Line, e.Err)
-	}
-	return fmt.Sprintf("line %d: %s: %v", e.Line, e.Field, e.Err)
-}
-
-func (e *ParseError) Unwrap() error { return e.Err }
+// ParseError is a row that cannot be mapped, with its line.
+type ParseError = adapters.ParseError
 
 // Reader streams events from an AMLworld transactions CSV. A bad row gives a
 // *ParseError; calling Next again goes on with the next row.
