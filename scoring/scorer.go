@@ -225,6 +225,8 @@ type prepared struct {
 	member  []string
 	updates [2][]*window.Update // per side (0 = to, 1 = from): the side's updates, with their group index
 	graphTx []string            // the transfer's graph-pattern transactions (a cycle's hops...)
+	ups     []window.Update     // backing arrays of updates, allocated once per event
+	inputs  []window.Input
 	gidx    [2][]int
 	screens []ScreenHit
 }
@@ -467,25 +469,42 @@ func (s *Scorer) prepare(ev *rules.Evaluator, set *rules.Set, lay *layout, it *I
 			side = "out"
 		}
 		// Only the features a rule that can fire on this kind reads are
-		// computed; a group with nothing to write or read is skipped.
+		// computed; a group with nothing to write or read is skipped (most
+		// card payments), before anything is allocated for it.
 		reads := lay.reads(sd, e.Kind)
+		txID := e.ID + ":" + side
 		add := func(gi int, key string, at int64) {
 			if gi < 0 || key == "" {
 				return
 			}
-			g := lay.groups[gi]
-			u := &window.Update{Group: g, Key: key, TxID: e.ID + ":" + side, Time: at, Inputs: make([]window.Input, len(g.Features))}
 			used := false
-			for j, fi := range lay.slot[gi] {
+			for _, fi := range lay.slot[gi] {
 				f := set.Features[fi]
-				apply := p.pass[fi] && (f.Side == "any" || f.Side == side)
-				used = used || apply || reads[fi]
-				u.Inputs[j] = window.Input{Apply: apply, Value: p.value[fi], Member: p.member[fi], NoRead: !reads[fi]}
+				if reads[fi] || p.pass[fi] && (f.Side == "any" || f.Side == side) {
+					used = true
+					break
+				}
 			}
 			if !used {
 				return
 			}
-			p.updates[si] = append(p.updates[si], u)
+			if p.ups == nil {
+				// One allocation each for the event's updates and inputs:
+				// at most every group on both sides.
+				p.ups = make([]window.Update, 0, 2*len(lay.groups))
+				p.inputs = make([]window.Input, 0, 2*len(set.Features))
+			}
+			g := lay.groups[gi]
+			n := len(p.inputs)
+			p.inputs = p.inputs[:n+len(g.Features)]
+			in := p.inputs[n : n+len(g.Features) : n+len(g.Features)]
+			for j, fi := range lay.slot[gi] {
+				f := set.Features[fi]
+				apply := p.pass[fi] && (f.Side == "any" || f.Side == side)
+				in[j] = window.Input{Apply: apply, Value: p.value[fi], Member: p.member[fi], NoRead: !reads[fi]}
+			}
+			p.ups = append(p.ups, window.Update{Group: g, Key: key, TxID: txID, Time: at, Inputs: in})
+			p.updates[si] = append(p.updates[si], &p.ups[len(p.ups)-1])
 			p.gidx[si] = append(p.gidx[si], gi)
 		}
 		add(lay.acct, party.Account, t)
