@@ -93,6 +93,9 @@ func demo(ctx context.Context, o demoOptions) error {
 
 	gcfg := gen.DefaultConfig()
 	gcfg.Customers = o.customers
+	// Windows hold 30-day baselines: a month of history is streamed first,
+	// as fast as it goes, so live alerts are judged against a warm bank.
+	warmEnd := gcfg.Start.AddDate(0, 0, demoWarmUpDays)
 	customers, err := gen.Profiles(gcfg)
 	if err != nil {
 		return err
@@ -111,6 +114,10 @@ func demo(ctx context.Context, o demoOptions) error {
 	var mu sync.Mutex
 	byTypology := map[string]int{}
 	pr, err := newProcessor(p, processorOptions{stores: memoryStores(cfg), cases: cases, tel: tel, log: log,
+		keep: func(a *alerts.Alert) bool {
+			t, err := time.Parse(time.RFC3339Nano, a.Time)
+			return err == nil && !t.Before(warmEnd)
+		},
 		onAlert: func(a *alerts.Alert) {
 			if a.Version == 1 {
 				alertCount.Add(1)
@@ -146,7 +153,8 @@ func demo(ctx context.Context, o demoOptions) error {
 	}()
 	addr := ln.Addr().String()
 	fmt.Fprintf(o.out, "sluice demo: broker %s, %d customers, %.0f events/s, rule set %s\n", b.Addr(), o.customers, o.rate, shortHash(p.rules.Current().Hash))
-	fmt.Fprintf(o.out, "case queue: %s\nmetrics: http://%s/metrics   (Ctrl-C to stop)\n\n", server.PageURL(addr, token), addr)
+	fmt.Fprintf(o.out, "case queue: %s\nmetrics: http://%s/metrics   (Ctrl-C to stop)\n", server.PageURL(addr, token), addr)
+	fmt.Fprintf(o.out, "warming up: streaming %d days of the bank's history first, so the 30-day baselines are full...\n\n", demoWarmUpDays)
 
 	prod, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: cfg.Kafka.Brokers, Topic: cfg.Kafka.Topic})
 	if err != nil {
@@ -155,7 +163,11 @@ func demo(ctx context.Context, o demoOptions) error {
 	defer prod.Close()
 	var produced, malformed atomic.Int64
 	genDone := make(chan error, 1)
-	go func() { genDone <- produce(ctx, prod, gcfg, o.rate, &produced, &malformed) }()
+	go func() {
+		genDone <- produce(ctx, prod, gcfg, o.rate, warmEnd, func() {
+			fmt.Fprintf(o.out, "warm-up done; live stream at %.0f events/s from %s\n", o.rate, warmEnd.Format("2006-01-02"))
+		}, &produced, &malformed)
+	}()
 	runErr := pr.Run(ctx)
 	<-genDone
 	mu.Lock()
@@ -175,9 +187,17 @@ func demo(ctx context.Context, o demoOptions) error {
 
 // produce writes the synthetic stream to the broker in small batches keyed
 // by account, with a malformed message now and then.
-func produce(ctx context.Context, prod *kafka.Producer, cfg gen.Config, rate float64, produced, malformed *atomic.Int64) error {
+// demoWarmUpDays of history are streamed before the live stream.
+const demoWarmUpDays = 30
+
+// produce streams the bank as fast as it goes until live (event time), then
+// at rate events per second.
+func produce(ctx context.Context, prod *kafka.Producer, cfg gen.Config, rate float64, live time.Time, onLive func(),
+	produced, malformed *atomic.Int64) error {
 	var batch []kafka.Message
 	last := time.Now()
+	var liveStart time.Time
+	var liveN int
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -189,7 +209,27 @@ func produce(ctx context.Context, prod *kafka.Producer, cfg gen.Config, rate flo
 		return err
 	}
 	n := 0
-	err := gen.Stream(ctx, cfg, rate, func(e *ingest.Event) error {
+	err := gen.Stream(ctx, cfg, 0, func(e *ingest.Event) error {
+		if !e.Time.Before(live) {
+			if liveStart.IsZero() {
+				if err := flush(); err != nil {
+					return err
+				}
+				liveStart = time.Now()
+				onLive()
+			}
+			liveN++
+			if d := time.Until(liveStart.Add(time.Duration(float64(liveN) / rate * float64(time.Second)))); d > 0 {
+				if err := flush(); err != nil {
+					return err
+				}
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(d):
+				}
+			}
+		}
 		v, err := json.Marshal(e)
 		if err != nil {
 			return err

@@ -42,6 +42,9 @@ type processorOptions struct {
 	tel     *telemetry.Telemetry
 	log     *slog.Logger
 	onAlert func(a *alerts.Alert) // demo: print alerts as they come
+	// keep, when set, filters what reaches the case queue and onAlert (the
+	// demo leaves out the alerts of its warm-up month).
+	keep func(a *alerts.Alert) bool
 }
 
 func newProcessor(p *parts, o processorOptions) (*processor, error) {
@@ -57,14 +60,31 @@ func newProcessor(p *parts, o processorOptions) (*processor, error) {
 	pr := &processor{source: src, tel: o.tel, log: o.log,
 		dlq:  kafka.NewDeadLetter(kafka.DeadLetterConfig{Brokers: k.Brokers, Topic: k.DeadLetterTopic}),
 		sink: kafkasink.New(kafkasink.Config{Brokers: k.Brokers, Topic: k.AlertsTopic})}
+	filter := func(as []alerts.Alert) []alerts.Alert {
+		if o.keep == nil {
+			return as
+		}
+		var out []alerts.Alert
+		for i := range as {
+			if o.keep(&as[i]) {
+				out = append(out, as[i])
+			}
+		}
+		return out
+	}
 	sinks := []pipeline.Sink{pr.sink}
 	if o.cases != nil {
-		sinks = append(sinks, sinkFunc(o.cases.Put))
+		sinks = append(sinks, sinkFunc(func(ctx context.Context, as []alerts.Alert) error {
+			if as = filter(as); len(as) == 0 {
+				return nil
+			}
+			return o.cases.Put(ctx, as)
+		}))
 	}
 	if o.onAlert != nil {
 		sinks = append(sinks, sinkFunc(func(_ context.Context, as []alerts.Alert) error {
-			for i := range as {
-				o.onAlert(&as[i])
+			for _, a := range filter(as) {
+				o.onAlert(&a)
 			}
 			return nil
 		}))
