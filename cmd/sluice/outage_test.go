@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os/exec"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sluice-aml/sluice/alerts"
+	"github.com/sluice-aml/sluice/ingest/kafka"
+	"github.com/sluice-aml/sluice/internal/broker"
+)
+
+// startRedis runs a redis-server of the test's own on port, with an
+// append-only file so a restart keeps the data; stop ends it gracefully.
+func startRedis(port int, dir string) (stop func(), err error) {
+	path, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, errors.New("redis-server is not installed: run deploy/test.sh (it installs Debian's redis-server)")
+	}
+	cmd := exec.Command(path, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
+		"--appendfsync", "always", "--dir", dir)
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port)})
+	defer rdb.Close()
+	for i := 0; i < 100; i++ {
+		if rdb.Ping(context.Background()).Err() == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return func() {
+		cmd.Process.Signal(interrupt)
+		cmd.Wait()
+	}, nil
+}
+
+func freePort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// TestRedisOutage stops Redis while the processor runs: it must pause,
+// retry with backoff, commit nothing past what is durable, and resume by
+// itself when Redis is back, losing no event.
+func TestRedisOutage(t *testing.T) {
+	_, raw := testStream(t, 300, 6)
+	port, dir := freePort(t), t.TempDir()
+	stop, err := startRedis(port, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	defer rdb.Close()
+
+	b := startBroker(t, broker.Topic{Name: "tx", Partitions: 1}, broker.Topic{Name: "dlq"}, broker.Topic{Name: "alerts"})
+	produceAll(t, b.Addr(), "tx", raw)
+	cfg := testConfig(t)
+	cfg.Lists.Disabled = true
+	cfg.Kafka.MaxBatch = 200
+	cfg.Kafka.Brokers, cfg.Kafka.Topic, cfg.Kafka.DeadLetterTopic, cfg.Kafka.AlertsTopic, cfg.Kafka.Group = []string{b.Addr()}, "tx", "dlq", "alerts", "g"
+	p, err := loadParts(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := redisStores(cfg, rdb, "outage:", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &runSink{alerts: map[string]alerts.Alert{}}
+	pr, err := newProcessor(p, processorOptions{stores: st, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		onAlert: func(a *alerts.Alert) { sink.Write(context.Background(), []alerts.Alert{*a}) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var retries atomic.Int64
+	src, err := kafka.NewSource(kafka.SourceConfig{Brokers: cfg.Kafka.Brokers, Topic: "tx", GroupID: "g", MaxBatch: 200,
+		MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
+		OnRetry: func(error, int, time.Duration) { retries.Add(1) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var handled atomic.Int64
+	outage := make(chan struct{})
+	restarted := make(chan error, 1)
+	go func() {
+		<-outage
+		stop()
+		time.Sleep(time.Second) // the processor retries against a dead Redis
+		var err error
+		stop, err = startRedis(port, dir)
+		restarted <- err
+	}()
+	var once bool
+	err = src.Run(ctx, func(ctx context.Context, msgs []kafka.Message) error {
+		if err := pr.handle(ctx, msgs); err != nil {
+			return err
+		}
+		if n := handled.Add(int64(len(msgs))); !once && n >= int64(len(raw))/3 {
+			once = true
+			close(outage)
+		}
+		if handled.Load() >= int64(len(raw)) {
+			cancel()
+		}
+		return nil
+	})
+	if !once {
+		stop()
+		t.Fatal("the stream ended before the outage began")
+	}
+	if err := <-restarted; err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	if err != nil && !errors.Is(ctx.Err(), context.Canceled) {
+		t.Fatalf("the processor stopped instead of waiting for Redis: %v", err)
+	}
+	if ctx.Err() == context.DeadlineExceeded {
+		t.Fatalf("the processor did not resume after Redis came back: %d of %d events", handled.Load(), len(raw))
+	}
+	if retries.Load() == 0 {
+		t.Fatal("no batch was retried: the outage was not seen, the test proves nothing")
+	}
+	if handled.Load() < int64(len(raw)) || len(sink.alerts) == 0 {
+		t.Errorf("handled %d of %d events, %d alerts", handled.Load(), len(raw), len(sink.alerts))
+	}
+	t.Logf("%d events, %d retries during the outage, %d alerts", handled.Load(), retries.Load(), len(sink.alerts))
+}
