@@ -18,7 +18,7 @@ import (
 // scenario below; TestStarterRulesCovered adds them to the starter's.
 var libraryCovered = []string{
 	"memo-drug-slang-out", "memo-drug-slang-in", "memo-drug-slang-repeated-out", "memo-drug-slang-repeated-in",
-	"precursor-memo", "chemical-supplier-outside-industry", "precursor-equipment-ambiguous",
+	"precursor-memo", "chemical-supplier-outside-industry", "precursor-equipment-ambiguous", "chemical-supplier-repeated",
 	"low-income-large-inflows", "low-income-onward", "support-purpose-large",
 	"goods-payment-outside-industry", "bulk-cash-to-mexico",
 	// graph_test.go
@@ -273,11 +273,13 @@ func TestChemicalSupplierOutsideIndustry(t *testing.T) {
 	a := tr.ExpectAlert("CA-003-300", "precursor_purchase")
 	expectHit(t, tr, "CA-003-300", parts, "precursor-equipment-ambiguous",
 		`the memo "punch and die set" names press parts or a precursor abbreviation`)
-	if got := hitIDs(tr.Hits(parts.ID)); got != "chemical-supplier-outside-industry,precursor-equipment-ambiguous" {
+	// The second payment in 30 days to a chemical firm abroad also counts.
+	expectHit(t, tr, "CA-003-300", parts, "chemical-supplier-repeated", "payments to chemical firms abroad in 30 days: 2, this one by wire")
+	if got := hitIDs(tr.Hits(parts.ID)); got != "chemical-supplier-outside-industry,chemical-supplier-repeated,precursor-equipment-ambiguous" {
 		t.Errorf("hits %s", got)
 	}
-	if a != nil && (a.Score != 70 || a.Transactions[0] != parts.ID) {
-		t.Errorf("alert score %d on %v, want 70 (50 + 20) on %s", a.Score, a.Transactions, parts.ID)
+	if a != nil && (a.Score != 90 || a.Transactions[0] != parts.ID) {
+		t.Errorf("alert score %d on %v, want 90 (50 + 20 + 20) on %s", a.Score, a.Transactions, parts.ID)
 	}
 	noErrors(t, tr)
 }
@@ -571,4 +573,24 @@ func TestWordListsBenignNames(t *testing.T) {
 		tr.ExpectNoAlert(from.Account)
 	}
 	noErrors(t, tr)
+}
+
+// A customer outside the chemical trade paying a chemical firm abroad in
+// crypto: alerts on the first payment. A distributor in the trade paying its
+// supplier the same way, repeatedly, does not.
+func TestChemicalSupplierCrypto(t *testing.T) {
+	tr := withProfiles(t, map[string]rules.Profile{
+		"C-3500": {Type: "person", Occupation: "student", Country: "CA", Region: "ON"},
+		"C-3510": {Type: "organization", Industry: "424690", Country: "CA", Region: "ON"},
+	})
+	s := &scenario{prefix: "chem-btc"}
+	supplier := &ingest.Party{Wallet: "bc1qexamplewallet0000000000000000000000", Name: "Hebei Shengxiang Biotech Co., Ltd.", Country: "CN", Industry: "325412"}
+	pay := s.ev(monday, "crypto_transfer", "0.01000000", "BTC", cust("CA-003-500", "C-3500"), supplier) // 867 USD: a sample
+	tr.Feed(pay)
+	tr.ExpectAlert("CA-003-500", "precursor_purchase")
+	expectHit(t, tr, "CA-003-500", pay, "chemical-supplier-repeated", "payments to chemical firms abroad in 30 days: 1, this one by crypto_transfer")
+	for i := 0; i < 3; i++ {
+		tr.Feed(s.ev(monday.Add(hours(float64(24*(i+1)))), "wire", "48000.00", "USD", cust("CA-003-510", "C-3510"), supplier))
+	}
+	tr.ExpectNoAlert("CA-003-510")
 }
