@@ -19,16 +19,20 @@ type Line struct {
 // maxBytes is not held in memory: fn gets it with an oversized error and
 // reading goes on. The slice passed to fn is only valid during the call.
 func ReadLines(name string, maxBytes int, fn func(Line) error) error {
-	var r io.Reader = os.Stdin
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		r = f
+	r, err := Open(name)
+	if err != nil {
+		return err
 	}
+	defer r.Close()
 	return ScanLines(r, name, maxBytes, fn)
+}
+
+// Open opens a recorded stream by name; "-" is stdin, which Close leaves open.
+func Open(name string) (io.ReadCloser, error) {
+	if name == "-" {
+		return io.NopCloser(os.Stdin), nil
+	}
+	return os.Open(name)
 }
 
 // ScanLines is ReadLines over any reader.

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -97,32 +96,20 @@ func produceAll(t *testing.T, addr, topic string, values [][]byte) {
 	}
 }
 
-// runSink collects one processor run over the transactions topic: it stops when
-// stopAfter events have been handled (and, when crash is set, right after
-// that batch's effects are durable but before its offsets are committed).
+// runSink collects one processor run: the newest version of each alert
+// (the replay collector) and how many events were handled.
 type runSink struct {
-	mu     sync.Mutex
-	alerts map[string]alerts.Alert
-	seen   int
+	*collector
+	seen int
 }
 
-func (r *runSink) Write(_ context.Context, as []alerts.Alert) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, a := range as {
-		if prev, ok := r.alerts[a.ID]; !ok || a.Version >= prev.Version {
-			r.alerts[a.ID] = a
-		}
-	}
-	return nil
-}
+func newRunSink() *runSink { return &runSink{collector: &collector{alerts: map[string]alerts.Alert{}}} }
 
 func (r *runSink) sortedJSON(t *testing.T) []byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	c := &collector{alerts: r.alerts}
 	var buf bytes.Buffer
-	for _, a := range c.sorted() {
+	for _, a := range r.sorted() {
 		b, err := json.Marshal(a)
 		if err != nil {
 			t.Fatal(err)
@@ -230,7 +217,7 @@ func TestCrashRestart(t *testing.T) {
 	c1.Kafka.Brokers, c1.Kafka.Topic, c1.Kafka.DeadLetterTopic, c1.Kafka.AlertsTopic, c1.Kafka.Group = []string{b1.Addr()}, "tx", "dlq", "alerts", "g"
 	p1 := *p
 	p1.cfg = &c1
-	clean := &runSink{alerts: map[string]alerts.Alert{}}
+	clean := newRunSink()
 	cleanStores, err := redisStores(cfg, rdb, prefix+"clean:", time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -244,7 +231,7 @@ func TestCrashRestart(t *testing.T) {
 	c2.Kafka.Brokers = []string{b2.Addr()}
 	p2 := *p
 	p2.cfg = &c2
-	crashed := &runSink{alerts: map[string]alerts.Alert{}}
+	crashed := newRunSink()
 	crashStores, err := redisStores(cfg, rdb, prefix+"crash:", time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -333,7 +320,7 @@ func TestBadInputDeadLetter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := &runSink{alerts: map[string]alerts.Alert{}}
+	sink := newRunSink()
 	processed := 0
 	pr, err := newProcessor(p, processorOptions{stores: memoryStores(cfg), log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {

@@ -82,7 +82,7 @@ func TestRedisOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := &runSink{alerts: map[string]alerts.Alert{}}
+	sink := newRunSink()
 	pr, err := newProcessor(p, processorOptions{stores: st, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		onAlert: func(a *alerts.Alert) { sink.Write(context.Background(), []alerts.Alert{*a}) }})
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sluice-aml/sluice/alerts"
+	"github.com/sluice-aml/sluice/alerts/filesink"
 	"github.com/sluice-aml/sluice/ingest"
 	"github.com/sluice-aml/sluice/ingest/adapters"
 	"github.com/sluice-aml/sluice/ingest/adapters/amlsim"
@@ -293,26 +294,17 @@ func replay(ctx context.Context, cfg *config.Config, o replayOptions) (replaySta
 	return st, writeAlerts(o.out, sorted)
 }
 
+// writeAlerts writes the alerts to path (- is stdout) with the file sink.
 func writeAlerts(path string, as []alerts.Alert) error {
-	var w io.Writer = os.Stdout
-	if path != "-" {
-		f, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w = f
+	fs, err := filesink.Create(path)
+	if err != nil {
+		return err
 	}
-	bw := bufio.NewWriter(w)
-	for i := range as {
-		b, err := json.Marshal(&as[i])
-		if err != nil {
-			return err
-		}
-		bw.Write(b)
-		bw.WriteByte('\n')
+	if err := fs.Write(as); err != nil {
+		fs.Close()
+		return err
 	}
-	return bw.Flush()
+	return fs.Close()
 }
 
 // deleteKeys removes every key under prefix (isolated replays and benches),
@@ -342,15 +334,11 @@ func readInput(path, format string, maxBytes int, fn func(ingest.Line) error) er
 	if format == "" || format == "jsonl" {
 		return ingest.ReadLines(path, maxBytes, fn)
 	}
-	var r io.Reader = os.Stdin
-	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		r = f
+	r, err := ingest.Open(path)
+	if err != nil {
+		return err
 	}
+	defer r.Close()
 	br := bufio.NewReaderSize(r, 1<<20)
 	var next func() (*ingest.Event, error)
 	var line func() int

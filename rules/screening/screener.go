@@ -3,6 +3,7 @@ package screening
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -327,7 +328,7 @@ type scratch struct {
 func (s *Screener) screenTokens(qt []string) []Match {
 	q := make([]qtok, 0, len(qt))
 	var qw float32
-	for _, t := range uniqStrings(qt) {
+	for _, t := range uniq(qt) {
 		x := s.lookup(t)
 		q = append(q, x)
 		qw += x.w
@@ -556,32 +557,11 @@ func sortMatches(ms []Match) {
 
 func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
 
-func uniq(ts []int32) []int32 {
-	out := make([]int32, 0, len(ts))
+// uniq keeps the first of each value, in order.
+func uniq[T comparable](ts []T) []T {
+	out := make([]T, 0, len(ts))
 	for _, t := range ts {
-		dup := false
-		for _, o := range out {
-			if o == t {
-				dup = true
-			}
-		}
-		if !dup {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
-func uniqStrings(ts []string) []string {
-	out := make([]string, 0, len(ts))
-	for _, t := range ts {
-		dup := false
-		for _, o := range out {
-			if o == t {
-				dup = true
-			}
-		}
-		if !dup {
+		if !slices.Contains(out, t) {
 			out = append(out, t)
 		}
 	}
