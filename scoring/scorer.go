@@ -150,13 +150,33 @@ type layout struct {
 	slot [][]int
 	// byKey[key][local] is the group index or -1.
 	acct, acctLocal, cust, custLocal int
+	// used[i] says some rule reads feature i; a feature no rule reads is
+	// neither computed nor kept (it starts empty if a reload adds a reader).
+	used []bool
+	// filters[i] says a used feature has filter i.
+	filters []bool
+	// graph says some rule reads graph signals; otherwise the graph store
+	// is neither searched nor fed.
+	graph bool
 }
 
 func (s *Scorer) layoutOf(set *rules.Set) *layout {
 	if l, ok := s.layouts.Load(set); ok {
 		return l.(*layout)
 	}
-	l := &layout{set: set, acct: -1, acctLocal: -1, cust: -1, custLocal: -1}
+	l := &layout{set: set, acct: -1, acctLocal: -1, cust: -1, custLocal: -1,
+		used: make([]bool, len(set.Features)), filters: make([]bool, len(set.Filters))}
+	for _, r := range set.Rules {
+		l.graph = l.graph || r.Graph
+		for _, i := range r.Reads {
+			l.used[i] = true
+		}
+	}
+	for i, f := range set.Features {
+		if l.used[i] && f.Filter >= 0 {
+			l.filters[f.Filter] = true
+		}
+	}
 	add := func(name string, f *rules.Feature) int {
 		for gi, g := range l.groups {
 			if g.Name == name {
@@ -217,18 +237,40 @@ func windowFeature(f *rules.Feature) window.Feature {
 
 // prepared is one event's per-feature inputs and environment.
 type prepared struct {
-	item    *Item
-	env     rules.Env
-	base    int64 // amount in minor units of the base currency
-	pass    []bool
-	value   []int64
-	member  []string
-	updates [2][]*window.Update // per side (0 = to, 1 = from): the side's updates, with their group index
-	graphTx []string            // the transfer's graph-pattern transactions (a cycle's hops...)
-	ups     []window.Update     // backing arrays of updates, allocated once per event
-	inputs  []window.Input
-	gidx    [2][]int
+	item *Item
+	env  rules.Env
+	base int64 // amount in minor units of the base currency
+	pass []bool
+	// ups are the event's window updates, the "to" side's first: side si's
+	// are ups[split[si]:split[si+1]], and gidx[k] is ups[k]'s group.
+	ups     []window.Update
+	split   [3]int
+	gidx    [8]int8 // at most 4 groups a side
+	graphTx []string // the transfer's graph-pattern transactions (a cycle's hops...)
 	screens []ScreenHit
+}
+
+// arena hands out the per-event slices of one worker's share of a batch
+// from a few large blocks instead of many small allocations. Nothing it
+// hands out is reused: findings and stores may keep what they were given.
+type arena struct {
+	inputs []window.Input
+	ups    []window.Update
+	pass   []bool
+	value  []int64
+	member []string
+	f      []float64 // the evaluator's feature values, reused event to event
+}
+
+const arenaBlock = 8192
+
+func grab[T any](block *[]T, n int) []T {
+	if cap(*block)-len(*block) < n {
+		*block = make([]T, 0, max(n, arenaBlock))
+	}
+	l := len(*block)
+	*block = (*block)[:l+n]
+	return (*block)[l : l+n : l+n]
 }
 
 var sides = [2]string{"to", "from"}
@@ -253,23 +295,28 @@ func (s *Scorer) Score(ctx context.Context, batch []Item) (findings []Finding, r
 	}
 	// Preparing (filters, screening) is independent per event: spread it
 	// over the cores, keeping the batch order.
-	prepped := make([]*prepared, len(todo))
+	prepped := make([]prepared, len(todo))
 	failed := make([]error, len(todo))
-	s.parallel(set, len(todo), func(ev *rules.Evaluator, lo, hi int) {
+	s.parallel(set, len(todo), func(ev *rules.Evaluator, a *arena, lo, hi int) {
 		for k := lo; k < hi; k++ {
-			prepped[k], failed[k] = s.prepare(ev, set, lay, &batch[todo[k]])
+			failed[k] = s.prepare(ev, a, set, lay, &prepped[k], &batch[todo[k]])
 		}
 	})
 	preps := make([]*prepared, 0, len(todo))
-	var updates []*window.Update
-	for k, p := range prepped {
+	nups := 0
+	for k := range prepped {
+		nups += len(prepped[k].ups)
+	}
+	updates := make([]*window.Update, 0, nups)
+	for k := range prepped {
+		p := &prepped[k]
 		if failed[k] != nil {
 			rejected = append(rejected, Rejected{Index: todo[k], Err: &ingest.DecodeError{Field: "currency", Reason: ingest.ReasonInvalid, Detail: failed[k].Error()}})
 			continue
 		}
 		preps = append(preps, p)
-		for sd := range p.updates {
-			updates = append(updates, p.updates[sd]...)
+		for i := range p.ups {
+			updates = append(updates, &p.ups[i])
 		}
 	}
 	sort.SliceStable(rejected, func(i, j int) bool { return rejected[i].Index < rejected[j].Index })
@@ -281,7 +328,7 @@ func (s *Scorer) Score(ctx context.Context, batch []Item) (findings []Finding, r
 		wg.Add(1)
 		go func() { defer wg.Done(); werr = s.store.Apply(ctx, updates) }()
 	}
-	if s.Graph != nil {
+	if s.Graph != nil && lay.graph {
 		wg.Add(1)
 		go func() { defer wg.Done(); gerr = s.observeGraph(ctx, preps) }()
 	}
@@ -303,9 +350,9 @@ func (s *Scorer) Score(ctx context.Context, batch []Item) (findings []Finding, r
 		lists = s.screener.Hash()
 	}
 	parts := make([][]Finding, len(preps))
-	s.parallel(set, len(preps), func(ev *rules.Evaluator, lo, hi int) {
+	s.parallel(set, len(preps), func(ev *rules.Evaluator, a *arena, lo, hi int) {
 		for k := lo; k < hi; k++ {
-			parts[k] = s.evaluate(ev, set, lay, preps[k], lists, nil)
+			parts[k] = s.evaluate(ev, a, set, lay, preps[k], lists, nil)
 		}
 	})
 	for _, f := range parts {
@@ -328,11 +375,11 @@ func (s *Scorer) Score(ctx context.Context, batch []Item) (findings []Finding, r
 
 // parallel runs fn over [0, n) in contiguous chunks, one per core when the
 // batch is big enough to be worth it, each with its own evaluator.
-func (s *Scorer) parallel(set *rules.Set, n int, fn func(ev *rules.Evaluator, lo, hi int)) {
+func (s *Scorer) parallel(set *rules.Set, n int, fn func(ev *rules.Evaluator, a *arena, lo, hi int)) {
 	workers := min(runtime.GOMAXPROCS(0), (n+127)/128)
 	if workers <= 1 {
 		ev := s.evaluator(set)
-		fn(ev, 0, n)
+		fn(ev, &arena{}, 0, n)
 		s.evals.Put(ev)
 		return
 	}
@@ -343,7 +390,7 @@ func (s *Scorer) parallel(set *rules.Set, n int, fn func(ev *rules.Evaluator, lo
 		go func(lo, hi int) {
 			defer wg.Done()
 			ev := s.evaluator(set)
-			fn(ev, lo, hi)
+			fn(ev, &arena{}, lo, hi)
 			s.evals.Put(ev)
 		}(lo, min(lo+size, n))
 	}
@@ -384,13 +431,13 @@ func (s *Scorer) checkLate(it *Item, marks map[string]int64) *ingest.DecodeError
 	return nil
 }
 
-func (s *Scorer) prepare(ev *rules.Evaluator, set *rules.Set, lay *layout, it *Item) (*prepared, error) {
+func (s *Scorer) prepare(ev *rules.Evaluator, a *arena, set *rules.Set, lay *layout, p *prepared, it *Item) error {
 	e := it.Event
 	base, ok := s.fx.ToBase(e.Amount, e.Currency)
 	if !ok {
-		return nil, fmt.Errorf("no FX rate for %s in table %s", e.Currency, s.fx.Version)
+		return fmt.Errorf("no FX rate for %s in table %s", e.Currency, s.fx.Version)
 	}
-	p := &prepared{item: it, base: base}
+	p.item, p.base = it, base
 	s.fillEnv(&p.env, e, base)
 	if s.screener != nil {
 		for i, sd := range sides {
@@ -412,12 +459,12 @@ func (s *Scorer) prepare(ev *rules.Evaluator, set *rules.Set, lay *layout, it *I
 		}
 	}
 	n := len(set.Features)
-	p.pass = make([]bool, n)
-	p.value = make([]int64, n)
-	p.member = make([]string, n)
-	filters := make([]bool, len(set.Filters))
+	p.pass = grab(&a.pass, n)
+	value := grab(&a.value, n)
+	member := grab(&a.member, n)
+	filters := grab(&a.pass, len(set.Filters))
 	for i, prog := range set.Filters {
-		if k := set.FilterKinds[i]; k != nil && !k[e.Kind] {
+		if k := set.FilterKinds[i]; !lay.filters[i] || k != nil && !k[e.Kind] {
 			continue
 		}
 		out, err := ev.Run(prog, &p.env)
@@ -426,9 +473,8 @@ func (s *Scorer) prepare(ev *rules.Evaluator, set *rules.Set, lay *layout, it *I
 		}
 		filters[i], _ = out.(bool)
 	}
-	for _, f := range set.Features {
-		pass := f.Filter < 0 || filters[f.Filter]
-		if !pass {
+	for i, f := range set.Features {
+		if !lay.used[i] || f.Filter >= 0 && !filters[f.Filter] {
 			continue
 		}
 		switch {
@@ -439,7 +485,7 @@ func (s *Scorer) prepare(ev *rules.Evaluator, set *rules.Set, lay *layout, it *I
 				continue
 			}
 			v, _ := out.(float64)
-			p.value[f.Index] = int64(v*100 + 0.5)
+			value[i] = int64(v*100 + 0.5)
 		case f.Of != nil:
 			out, err := ev.Run(f.Of, &p.env)
 			if err != nil {
@@ -450,15 +496,21 @@ func (s *Scorer) prepare(ev *rules.Evaluator, set *rules.Set, lay *layout, it *I
 			if m == "" {
 				continue
 			}
-			p.member[f.Index] = m
+			member[i] = m
 		default:
-			p.value[f.Index] = base
+			value[i] = base
 		}
-		p.pass[f.Index] = true
+		p.pass[i] = true
 	}
 	t := e.Time.UnixMilli()
 	_, off := e.Time.Zone()
 	local := t + int64(off)*1000
+	// Groups with something to write or read, per side: most card payments
+	// have none, and get nothing allocated.
+	var want [2][4]bool
+	var keys [2][4]string
+	var times [4]int64
+	total := 0
 	for si, sd := range sides {
 		party := party(e, sd)
 		if party == nil || party.Account == "" {
@@ -469,50 +521,60 @@ func (s *Scorer) prepare(ev *rules.Evaluator, set *rules.Set, lay *layout, it *I
 			side = "out"
 		}
 		// Only the features a rule that can fire on this kind reads are
-		// computed; a group with nothing to write or read is skipped (most
-		// card payments), before anything is allocated for it.
+		// computed for this side.
 		reads := lay.reads(sd, e.Kind)
-		txID := e.ID + ":" + side
-		add := func(gi int, key string, at int64) {
-			if gi < 0 || key == "" {
-				return
+		for gj, gi := range [4]int{lay.acct, lay.acctLocal, lay.cust, lay.custLocal} {
+			key := party.Account
+			if gj >= 2 {
+				key = party.CustomerID
 			}
-			used := false
+			if gi < 0 || key == "" {
+				continue
+			}
 			for _, fi := range lay.slot[gi] {
 				f := set.Features[fi]
 				if reads[fi] || p.pass[fi] && (f.Side == "any" || f.Side == side) {
-					used = true
+					want[si][gj], keys[si][gj] = true, key
+					total++
 					break
 				}
 			}
-			if !used {
-				return
-			}
-			if p.ups == nil {
-				// One allocation each for the event's updates and inputs:
-				// at most every group on both sides.
-				p.ups = make([]window.Update, 0, 2*len(lay.groups))
-				p.inputs = make([]window.Input, 0, 2*len(set.Features))
+		}
+	}
+	times = [4]int64{t, local, t, local}
+	if total == 0 {
+		return nil
+	}
+	p.ups = grab(&a.ups, total)
+	k := 0
+	for si, sd := range sides {
+		p.split[si] = k
+		if !slices.Contains(want[si][:], true) {
+			continue
+		}
+		side, txID := "in", e.ID+":in"
+		if sd == "from" {
+			side, txID = "out", e.ID+":out"
+		}
+		reads := lay.reads(sd, e.Kind)
+		for gj, gi := range [4]int{lay.acct, lay.acctLocal, lay.cust, lay.custLocal} {
+			if !want[si][gj] {
+				continue
 			}
 			g := lay.groups[gi]
-			n := len(p.inputs)
-			p.inputs = p.inputs[:n+len(g.Features)]
-			in := p.inputs[n : n+len(g.Features) : n+len(g.Features)]
+			in := grab(&a.inputs, len(g.Features))
 			for j, fi := range lay.slot[gi] {
 				f := set.Features[fi]
 				apply := p.pass[fi] && (f.Side == "any" || f.Side == side)
-				in[j] = window.Input{Apply: apply, Value: p.value[fi], Member: p.member[fi], NoRead: !reads[fi]}
+				in[j] = window.Input{Apply: apply, Value: value[fi], Member: member[fi], NoRead: !reads[fi]}
 			}
-			p.ups = append(p.ups, window.Update{Group: g, Key: key, TxID: txID, Time: at, Inputs: in})
-			p.updates[si] = append(p.updates[si], &p.ups[len(p.ups)-1])
-			p.gidx[si] = append(p.gidx[si], gi)
+			p.ups[k] = window.Update{Group: g, Key: keys[si][gj], TxID: txID, Time: times[gj], Inputs: in}
+			p.gidx[k] = int8(gi)
+			k++
 		}
-		add(lay.acct, party.Account, t)
-		add(lay.acctLocal, party.Account, local)
-		add(lay.cust, party.CustomerID, t)
-		add(lay.custLocal, party.CustomerID, local)
 	}
-	return p, nil
+	p.split[2] = k
+	return nil
 }
 
 func (s *Scorer) reportError(err error) {
@@ -565,7 +627,7 @@ func fillParty(rp *rules.Party, p *ingest.Party, profiles Profiles, at time.Time
 
 // evaluate runs the rules for each party with an account and appends the
 // findings whose typologies reached their thresholds.
-func (s *Scorer) evaluate(ev *rules.Evaluator, set *rules.Set, lay *layout, p *prepared, lists string, out []Finding) []Finding {
+func (s *Scorer) evaluate(ev *rules.Evaluator, a *arena, set *rules.Set, lay *layout, p *prepared, lists string, out []Finding) []Finding {
 	e := p.item.Event
 	for si, sd := range sides {
 		if pt := party(e, sd); pt == nil || pt.Account == "" || !set.CanFire(sd, e.Kind) {
@@ -573,13 +635,15 @@ func (s *Scorer) evaluate(ev *rules.Evaluator, set *rules.Set, lay *layout, p *p
 		}
 		env := &p.env
 		env.Subject = sd
-		if cap(env.F) < len(set.Features) {
-			env.F = make([]float64, len(set.Features))
+		// The values are copied out of F by the rules that read them, so
+		// one buffer serves every event of the worker.
+		if cap(a.f) < len(set.Features) {
+			a.f = make([]float64, len(set.Features))
 		}
-		env.F = env.F[:len(set.Features)]
+		env.F = a.f[:len(set.Features)]
 		clear(env.F)
-		for k, u := range p.updates[si] {
-			gi := p.gidx[si][k]
+		for k := p.split[si]; k < p.split[si+1]; k++ {
+			u, gi := &p.ups[k], p.gidx[k]
 			for j, fi := range lay.slot[gi] {
 				v := float64(u.Out[j])
 				if set.Features[fi].Money {
