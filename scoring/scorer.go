@@ -121,6 +121,7 @@ type Scorer struct {
 	watermark map[string]int64 // newest event time per partition or file, unix ms
 	layouts   sync.Map         // *rules.Set -> *layout
 	evals     sync.Pool
+	scratches sync.Pool // *scratch
 }
 
 // New returns a Scorer. screener and profiles may be nil.
@@ -245,32 +246,86 @@ type prepared struct {
 	// are ups[split[si]:split[si+1]], and gidx[k] is ups[k]'s group.
 	ups     []window.Update
 	split   [3]int
-	gidx    [8]int8 // at most 4 groups a side
+	gidx    [8]int8  // at most 4 groups a side
 	graphTx []string // the transfer's graph-pattern transactions (a cycle's hops...)
 	screens []ScreenHit
 }
 
 // arena hands out the per-event slices of one worker's share of a batch
-// from a few large blocks instead of many small allocations. Nothing it
-// hands out is reused: findings and stores may keep what they were given.
+// from a few blocks that are reused batch after batch: a batch's findings
+// keep nothing of it (hits copy the values they show).
 type arena struct {
-	inputs []window.Input
-	ups    []window.Update
-	pass   []bool
-	value  []int64
-	member []string
+	inputs slab[window.Input]
+	ups    slab[window.Update]
+	pass   slab[bool]
+	value  slab[int64]
+	member slab[string]
+	outs   slab[int64]
 	f      []float64 // the evaluator's feature values, reused event to event
 }
 
-const arenaBlock = 8192
+func (a *arena) reset() {
+	a.inputs.reset()
+	a.ups.reset()
+	a.pass.reset()
+	a.value.reset()
+	a.member.reset()
+	a.outs.reset()
+}
 
-func grab[T any](block *[]T, n int) []T {
-	if cap(*block)-len(*block) < n {
-		*block = make([]T, 0, max(n, arenaBlock))
+// slab is a block of Ts handed out in pieces, zeroed when reset. A batch
+// that outgrows the block gets a larger one, kept for the next batches.
+type slab[T any] struct {
+	buf  []T
+	used int
+}
+
+func (s *slab[T]) grab(n int) []T {
+	if len(s.buf)-s.used < n {
+		s.buf, s.used = make([]T, max(n, 2*len(s.buf), 256)), 0
 	}
-	l := len(*block)
-	*block = (*block)[:l+n]
-	return (*block)[l : l+n : l+n]
+	out := s.buf[s.used : s.used+n : s.used+n]
+	s.used += n
+	return out
+}
+
+func (s *slab[T]) reset() {
+	clear(s.buf[:s.used])
+	s.used = 0
+}
+
+// scratch is what scoring a batch needs besides its results: the events'
+// preparations and one arena per worker.
+type scratch struct {
+	prepped []prepared
+	arenas  []*arena
+}
+
+func (s *Scorer) scratch(n int) *scratch {
+	sc, _ := s.scratches.Get().(*scratch)
+	if sc == nil {
+		sc = &scratch{}
+	}
+	if cap(sc.prepped) < n {
+		sc.prepped = make([]prepared, n)
+	}
+	sc.prepped = sc.prepped[:n]
+	return sc
+}
+
+func (s *Scorer) release(sc *scratch) {
+	clear(sc.prepped)
+	for _, a := range sc.arenas {
+		a.reset()
+	}
+	s.scratches.Put(sc)
+}
+
+func (sc *scratch) arena(w int) *arena {
+	for len(sc.arenas) <= w {
+		sc.arenas = append(sc.arenas, &arena{})
+	}
+	return sc.arenas[w]
 }
 
 var sides = [2]string{"to", "from"}
@@ -295,9 +350,11 @@ func (s *Scorer) Score(ctx context.Context, batch []Item) (findings []Finding, r
 	}
 	// Preparing (filters, screening) is independent per event: spread it
 	// over the cores, keeping the batch order.
-	prepped := make([]prepared, len(todo))
+	sc := s.scratch(len(todo))
+	defer s.release(sc)
+	prepped := sc.prepped
 	failed := make([]error, len(todo))
-	s.parallel(set, len(todo), func(ev *rules.Evaluator, a *arena, lo, hi int) {
+	s.parallel(set, sc, len(todo), func(ev *rules.Evaluator, a *arena, lo, hi int) {
 		for k := lo; k < hi; k++ {
 			failed[k] = s.prepare(ev, a, set, lay, &prepped[k], &batch[todo[k]])
 		}
@@ -350,7 +407,7 @@ func (s *Scorer) Score(ctx context.Context, batch []Item) (findings []Finding, r
 		lists = s.screener.Hash()
 	}
 	parts := make([][]Finding, len(preps))
-	s.parallel(set, len(preps), func(ev *rules.Evaluator, a *arena, lo, hi int) {
+	s.parallel(set, sc, len(preps), func(ev *rules.Evaluator, a *arena, lo, hi int) {
 		for k := lo; k < hi; k++ {
 			parts[k] = s.evaluate(ev, a, set, lay, preps[k], lists, nil)
 		}
@@ -375,24 +432,24 @@ func (s *Scorer) Score(ctx context.Context, batch []Item) (findings []Finding, r
 
 // parallel runs fn over [0, n) in contiguous chunks, one per core when the
 // batch is big enough to be worth it, each with its own evaluator.
-func (s *Scorer) parallel(set *rules.Set, n int, fn func(ev *rules.Evaluator, a *arena, lo, hi int)) {
+func (s *Scorer) parallel(set *rules.Set, sc *scratch, n int, fn func(ev *rules.Evaluator, a *arena, lo, hi int)) {
 	workers := min(runtime.GOMAXPROCS(0), (n+127)/128)
 	if workers <= 1 {
 		ev := s.evaluator(set)
-		fn(ev, &arena{}, 0, n)
+		fn(ev, sc.arena(0), 0, n)
 		s.evals.Put(ev)
 		return
 	}
 	var wg sync.WaitGroup
 	size := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += size {
+	for w, lo := 0, 0; lo < n; w, lo = w+1, lo+size {
 		wg.Add(1)
-		go func(lo, hi int) {
+		go func(a *arena, lo, hi int) {
 			defer wg.Done()
 			ev := s.evaluator(set)
-			fn(ev, &arena{}, lo, hi)
+			fn(ev, a, lo, hi)
 			s.evals.Put(ev)
-		}(lo, min(lo+size, n))
+		}(sc.arena(w), lo, min(lo+size, n))
 	}
 	wg.Wait()
 }
@@ -459,10 +516,10 @@ func (s *Scorer) prepare(ev *rules.Evaluator, a *arena, set *rules.Set, lay *lay
 		}
 	}
 	n := len(set.Features)
-	p.pass = grab(&a.pass, n)
-	value := grab(&a.value, n)
-	member := grab(&a.member, n)
-	filters := grab(&a.pass, len(set.Filters))
+	p.pass = a.pass.grab(n)
+	value := a.value.grab(n)
+	member := a.member.grab(n)
+	filters := a.pass.grab(len(set.Filters))
 	for i, prog := range set.Filters {
 		if k := set.FilterKinds[i]; !lay.filters[i] || k != nil && !k[e.Kind] {
 			continue
@@ -545,7 +602,7 @@ func (s *Scorer) prepare(ev *rules.Evaluator, a *arena, set *rules.Set, lay *lay
 	if total == 0 {
 		return nil
 	}
-	p.ups = grab(&a.ups, total)
+	p.ups = a.ups.grab(total)
 	k := 0
 	for si, sd := range sides {
 		p.split[si] = k
@@ -562,13 +619,13 @@ func (s *Scorer) prepare(ev *rules.Evaluator, a *arena, set *rules.Set, lay *lay
 				continue
 			}
 			g := lay.groups[gi]
-			in := grab(&a.inputs, len(g.Features))
+			in := a.inputs.grab(len(g.Features))
 			for j, fi := range lay.slot[gi] {
 				f := set.Features[fi]
 				apply := p.pass[fi] && (f.Side == "any" || f.Side == side)
 				in[j] = window.Input{Apply: apply, Value: value[fi], Member: member[fi], NoRead: !reads[fi]}
 			}
-			p.ups[k] = window.Update{Group: g, Key: keys[si][gj], TxID: txID, Time: times[gj], Inputs: in}
+			p.ups[k] = window.Update{Group: g, Key: keys[si][gj], TxID: txID, Time: times[gj], Inputs: in, Out: a.outs.grab(len(in))}
 			p.gidx[k] = int8(gi)
 			k++
 		}

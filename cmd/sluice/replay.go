@@ -260,6 +260,9 @@ func replay(ctx context.Context, cfg *config.Config, o replayOptions) (replaySta
 	}
 	start := time.Now()
 	batch := make([]pipeline.Raw, 0, o.batch)
+	// The batch's lines are copied into one buffer, reused batch after
+	// batch: events keep no reference to the bytes they were decoded from.
+	var buf []byte
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -268,7 +271,7 @@ func replay(ctx context.Context, cfg *config.Config, o replayOptions) (replaySta
 		for i := range batch {
 			batch[i] = pipeline.Raw{}
 		}
-		batch = batch[:0]
+		batch, buf = batch[:0], buf[:0]
 		return err
 	}
 	err = readInput(o.input, o.format, cfg.Kafka.MaxMessageBytes, func(l ingest.Line) error {
@@ -276,7 +279,13 @@ func replay(ctx context.Context, cfg *config.Config, o replayOptions) (replaySta
 			return report(l.Pos, ingest.Reason(l.Err), l.Err, nil)
 		}
 		st.events++
-		batch = append(batch, pipeline.Raw{Value: append([]byte(nil), l.Value...), Pos: l.Pos})
+		if len(buf)+len(l.Value) > cap(buf) {
+			// Values already in the batch keep the old buffer.
+			buf = make([]byte, 0, max(2*cap(buf), len(l.Value), 1<<20))
+		}
+		n := len(buf)
+		buf = append(buf, l.Value...)
+		batch = append(batch, pipeline.Raw{Value: buf[n:len(buf):len(buf)], Pos: l.Pos})
 		if len(batch) == cap(batch) {
 			return flush()
 		}

@@ -8,6 +8,8 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/sluice-aml/sluice/alerts"
@@ -64,17 +66,17 @@ type Pipeline struct {
 // the caller retries the same batch: windows and alerts are idempotent.
 func (p *Pipeline) Process(ctx context.Context, batch []Raw) error {
 	start := time.Now()
+	events, errs := p.decode(batch)
 	items := make([]scoring.Item, 0, len(batch))
 	raws := make([]*Raw, 0, len(batch))
 	var rejects []Reject
 	for i := range batch {
 		r := &batch[i]
-		ev, err := p.Decoder.Decode(r.Value)
-		if err != nil {
+		if err := errs[i]; err != nil {
 			rejects = append(rejects, Reject{Raw: r, Reason: reasonOf(err), Err: err})
 			continue
 		}
-		items = append(items, scoring.Item{Event: ev, Pos: r.Pos})
+		items = append(items, scoring.Item{Event: events[i], Pos: r.Pos})
 		raws = append(raws, r)
 	}
 	if p.Observe.Decoded != nil {
@@ -110,6 +112,34 @@ func (p *Pipeline) Process(ctx context.Context, batch []Raw) error {
 		p.Observe.BatchTotal(len(batch), time.Since(start))
 	}
 	return nil
+}
+
+// decode decodes the batch, spread over the cores when it is big enough:
+// messages are independent, and decoding is a large share of the work.
+func (p *Pipeline) decode(batch []Raw) ([]*ingest.Event, []error) {
+	events := make([]*ingest.Event, len(batch))
+	errs := make([]error, len(batch))
+	run := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			events[i], errs[i] = p.Decoder.Decode(batch[i].Value)
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(batch)/128)
+	if workers <= 1 {
+		run(0, len(batch))
+		return events, errs
+	}
+	var wg sync.WaitGroup
+	size := (len(batch) + workers - 1) / workers
+	for lo := 0; lo < len(batch); lo += size {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			run(lo, hi)
+		}(lo, min(lo+size, len(batch)))
+	}
+	wg.Wait()
+	return events, errs
 }
 
 func producedOf(batch []Raw, pos ingest.Position) time.Time {

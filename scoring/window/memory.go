@@ -3,6 +3,7 @@ package window
 import (
 	"context"
 	"hash/maphash"
+	"runtime"
 	"strings"
 	"sync"
 )
@@ -57,24 +58,55 @@ func (m *Memory) Apply(ctx context.Context, updates []*Update) error {
 			return err
 		}
 	}
-	for _, u := range updates {
-		s, _ := m.specs.get(u.Group)
-		var h maphash.Hash
-		h.SetSeed(m.seed)
-		h.WriteString(u.Group.Name)
-		h.WriteByte(0)
-		h.WriteString(u.Key)
-		sh := &m.shards[h.Sum64()%memShards]
-		sh.mu.Lock()
-		e := sh.m[groupKey{u.Group.Name, u.Key}]
-		if e == nil {
-			e = &entry{}
-			sh.m[groupKey{strings.Clone(u.Group.Name), strings.Clone(u.Key)}] = e
+	// Keys are independent and each shard's updates keep their order, so
+	// the shards are split between the cores when the batch is big enough.
+	workers := min(runtime.GOMAXPROCS(0), len(updates)/256)
+	if workers <= 1 {
+		for _, u := range updates {
+			m.apply(u, m.shard(u))
 		}
-		e.apply(u, s)
-		sh.mu.Unlock()
+		return nil
 	}
+	shards := make([]uint8, len(updates))
+	for i, u := range updates {
+		shards[i] = m.shard(u)
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i, u := range updates {
+				if int(shards[i])%workers == w {
+					m.apply(u, shards[i])
+				}
+			}
+		}()
+	}
+	wg.Wait()
 	return nil
+}
+
+func (m *Memory) shard(u *Update) uint8 {
+	var h maphash.Hash
+	h.SetSeed(m.seed)
+	h.WriteString(u.Group.Name)
+	h.WriteByte(0)
+	h.WriteString(u.Key)
+	return uint8(h.Sum64() % memShards)
+}
+
+func (m *Memory) apply(u *Update, shard uint8) {
+	s, _ := m.specs.get(u.Group)
+	sh := &m.shards[shard]
+	sh.mu.Lock()
+	e := sh.m[groupKey{u.Group.Name, u.Key}]
+	if e == nil {
+		e = &entry{}
+		sh.m[groupKey{strings.Clone(u.Group.Name), strings.Clone(u.Key)}] = e
+	}
+	e.apply(u, s)
+	sh.mu.Unlock()
 }
 
 // Ping implements Store; memory is always reachable.
