@@ -113,17 +113,30 @@ var reserved = map[string]bool{"id": true, "kind": true, "amount": true, "curren
 	"from": true, "to": true, "attrs": true, "subject": true, "F": true, "memo_has": true, "code_in": true, "graph": true}
 
 // Load reads and compiles every YAML file under paths (directories or files).
-func Load(paths ...string) (*Set, error) { return LoadWith(nil, paths...) }
+func Load(paths ...string) (*Set, error) { return LoadWith(Options{}, paths...) }
 
-// LoadWith is Load with parameters overridden (sluice replay --param), so an
-// analyst can see what a threshold change does before it goes live. Each
-// override must name a declared parameter; overrides are part of the hash.
-func LoadWith(overrides map[string]float64, paths ...string) (*Set, error) {
+// Options change the rule set the files give, without editing them.
+type Options struct {
+	// Params override parameters (sluice replay --param), so an analyst can
+	// see what a threshold change does before it goes live. Each must name a
+	// declared parameter.
+	Params map[string]float64
+	// Typologies, when not empty, keeps only these typologies and the rules
+	// they weigh (the features no kept rule reads are then not computed);
+	// "starter" stands for the starter set's seven. Each must be declared.
+	Typologies []string
+}
+
+// StarterTypologies are the typologies of the starter rule set.
+var StarterTypologies = []string{"structuring", "funnel_account", "rapid_movement", "fan_in", "fan_out", "money_mule", "virtual_asset_cashout"}
+
+// LoadWith is Load with options. Options are part of the hash.
+func LoadWith(o Options, paths ...string) (*Set, error) {
 	srcs, err := readDirs(paths)
 	if err != nil {
 		return nil, err
 	}
-	return compile(srcs, overrides)
+	return compile(srcs, o)
 }
 
 // Parse compiles a rule set from in-memory files (name → YAML), in name order.
@@ -137,10 +150,11 @@ func Parse(files map[string][]byte) (*Set, error) {
 	for i, n := range names {
 		srcs[i] = source{n, files[n]}
 	}
-	return compile(srcs, nil)
+	return compile(srcs, Options{})
 }
 
-func compile(srcs []source, overrides map[string]float64) (*Set, error) {
+func compile(srcs []source, o Options) (*Set, error) {
+	overrides := o.Params
 	var errs Errors
 	set := &Set{Params: map[string]float64{}, Lists: map[string]*TextList{}}
 	var feats []FeatureDef
@@ -246,10 +260,51 @@ func compile(srcs []source, overrides map[string]float64) (*Set, error) {
 		}
 		set.Typologies = append(set.Typologies, t)
 	}
+	if len(errs) == 0 && len(o.Typologies) > 0 {
+		errs = set.keepOnly(o.Typologies)
+		fmt.Fprintf(h, "typologies %s\n", strings.Join(o.Typologies, ","))
+		set.Hash = "sha256:" + hex.EncodeToString(h.Sum(nil))
+	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
 	return set, nil
+}
+
+// keepOnly drops the typologies not in ids and the rules no kept typology
+// weighs. Features stay (their indexes are Env.F's), unread.
+func (set *Set) keepOnly(ids []string) Errors {
+	want := map[string]bool{}
+	for _, id := range ids {
+		if id == "starter" {
+			for _, s := range StarterTypologies {
+				want[s] = true
+			}
+			continue
+		}
+		want[id] = true
+	}
+	var errs Errors
+	for id := range want {
+		if !slices.ContainsFunc(set.Typologies, func(t *Typology) bool { return t.ID == id }) {
+			errs = append(errs, &LoadError{File: "--typologies", Where: "typologies", Field: id, Msg: "is not a declared typology"})
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	kept := map[*Rule]bool{}
+	set.Typologies = slices.DeleteFunc(set.Typologies, func(t *Typology) bool { return !want[t.ID] })
+	for _, t := range set.Typologies {
+		for _, wr := range t.Rules {
+			kept[wr.Rule] = true
+		}
+	}
+	set.Rules = slices.DeleteFunc(set.Rules, func(r *Rule) bool { return !kept[r] })
+	for i, r := range set.Rules {
+		r.Index = i
+	}
+	return nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

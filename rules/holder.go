@@ -14,7 +14,7 @@ import (
 // Holder holds the rule set in force and swaps in a new one atomically.
 type Holder struct {
 	paths     []string
-	overrides map[string]float64
+	opts      Options
 	loaded    atomic.Pointer[string] // stamp of the files the set in force was read from
 	cur       atomic.Pointer[Set]
 	// OnSwap, when set, is called after each successful reload.
@@ -22,15 +22,15 @@ type Holder struct {
 }
 
 // NewHolder loads the rule set at paths; it fails when that set is invalid.
-func NewHolder(paths ...string) (*Holder, error) { return NewHolderWith(nil, paths...) }
+func NewHolder(paths ...string) (*Holder, error) { return NewHolderWith(Options{}, paths...) }
 
-// NewHolderWith is NewHolder with parameter overrides, kept across reloads.
-func NewHolderWith(overrides map[string]float64, paths ...string) (*Holder, error) {
-	s, err := LoadWith(overrides, paths...)
+// NewHolderWith is NewHolder with options, kept across reloads.
+func NewHolderWith(o Options, paths ...string) (*Holder, error) {
+	s, err := LoadWith(o, paths...)
 	if err != nil {
 		return nil, err
 	}
-	h := &Holder{paths: paths, overrides: overrides}
+	h := &Holder{paths: paths, opts: o}
 	st := h.stamp()
 	h.loaded.Store(&st)
 	h.cur.Store(s)
@@ -55,7 +55,7 @@ func (h *Holder) Reload() (*Set, error) {
 		return h.Current(), nil
 	}
 	st := h.stamp()
-	s, err := LoadWith(h.overrides, h.paths...)
+	s, err := LoadWith(h.opts, h.paths...)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -453,7 +454,7 @@ func TestLoadWithOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := LoadWith(map[string]float64{"fan_in_min_senders": 7}, starterDirs...)
+	s, err := LoadWith(Options{Params: map[string]float64{"fan_in_min_senders": 7}}, starterDirs...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -463,7 +464,51 @@ func TestLoadWithOverrides(t *testing.T) {
 	if s.Hash == base.Hash {
 		t.Error("an override must change the rule-set hash: alerts name the exact set that raised them")
 	}
-	if _, err := LoadWith(map[string]float64{"fan_in_min_sendrs": 7}, starterDirs...); err == nil || !strings.Contains(err.Error(), "fan_in_min_sendrs: is not a declared parameter") {
+	if _, err := LoadWith(Options{Params: map[string]float64{"fan_in_min_sendrs": 7}}, starterDirs...); err == nil || !strings.Contains(err.Error(), "fan_in_min_sendrs: is not a declared parameter") {
 		t.Errorf("a misspelt override must be refused, got %v", err)
+	}
+}
+
+func TestLoadOnlyTypologies(t *testing.T) {
+	all, err := Load(starterDirs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := LoadWith(Options{Typologies: []string{"starter"}}, starterDirs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, ty := range s.Typologies {
+		ids = append(ids, ty.ID)
+	}
+	slices.Sort(ids)
+	want := slices.Clone(StarterTypologies)
+	slices.Sort(want)
+	if !slices.Equal(ids, want) {
+		t.Errorf("starter typologies = %v, want %v", ids, want)
+	}
+	if len(s.Rules) == 0 || len(s.Rules) >= len(all.Rules) {
+		t.Errorf("starter keeps %d of %d rules; want some, not all", len(s.Rules), len(all.Rules))
+	}
+	used := map[*Rule]bool{}
+	for _, ty := range s.Typologies {
+		for _, wr := range ty.Rules {
+			used[wr.Rule] = true
+		}
+	}
+	for i, r := range s.Rules {
+		if !used[r] {
+			t.Errorf("rule %s is kept but no kept typology weighs it", r.ID)
+		}
+		if r.Index != i {
+			t.Errorf("rule %s has index %d at position %d", r.ID, r.Index, i)
+		}
+	}
+	if s.Hash == all.Hash {
+		t.Error("a typology selection must change the rule-set hash")
+	}
+	if _, err := LoadWith(Options{Typologies: []string{"fan_inn"}}, starterDirs...); err == nil || !strings.Contains(err.Error(), "fan_inn: is not a declared typology") {
+		t.Errorf("an unknown typology must be refused, got %v", err)
 	}
 }

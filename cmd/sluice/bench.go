@@ -55,6 +55,11 @@ func benchCmd(args []string) int {
 		return fail("bench", err)
 	}
 	defer cleanup()
+	stop, err := cf.profile()
+	if err != nil {
+		return fail("bench", err)
+	}
+	defer stop()
 	res, err := bench(context.Background(), cfg, benchOptions{store: *store, redis: *redisAddr, events: *events, partitions: *partitions, latency: *latencySecs})
 	if err != nil {
 		return fail("bench", err)

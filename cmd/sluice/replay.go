@@ -32,6 +32,7 @@ import (
 type commonFlags struct {
 	config, lists, profiles string
 	rules, params           stringList
+	typologies, cpuProfile  string
 	noLists                 bool
 }
 
@@ -47,6 +48,8 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.profiles, "profiles", "", "customer profiles `file` (JSON Lines, e.g. from sluice gen)")
 	fs.BoolVar(&c.noLists, "no-lists", false, "turn list screening off")
 	fs.Var(&c.params, "param", "override a rule-set parameter, `name=value` (repeatable): see what a threshold change does")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile to this `file`")
+	fs.StringVar(&c.typologies, "typologies", "", "keep only these typologies and their rules, comma-separated `ids` (starter: the starter set)")
 }
 
 func (c *commonFlags) load() (*config.Config, error) {
@@ -66,6 +69,9 @@ func (c *commonFlags) load() (*config.Config, error) {
 	if c.noLists {
 		cfg.Lists.Disabled = true
 	}
+	if c.typologies != "" {
+		cfg.Rules.Typologies = strings.Split(c.typologies, ",")
+	}
 	for _, kv := range c.params {
 		k, v, ok := strings.Cut(kv, "=")
 		f, err := strconv.ParseFloat(v, 64)
@@ -78,6 +84,22 @@ func (c *commonFlags) load() (*config.Config, error) {
 		cfg.Rules.Params[k] = f
 	}
 	return cfg, nil
+}
+
+// profile starts the CPU profile asked for, if any; stop writes it.
+func (c *commonFlags) profile() (stop func(), err error) {
+	if c.cpuProfile == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(c.cpuProfile)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // parseFlags parses and maps --help to exit 0 and bad usage to exit 2; ok
@@ -147,7 +169,6 @@ func replayCmd(args []string) int {
 	batch := fs.Int("batch", 1024, "events per batch")
 	format := fs.String("format", "jsonl", "input format: jsonl (canonical events), ibm-aml (AMLworld CSV) or amlsim (AMLSim transactions CSV)")
 	quiet := fs.Bool("quiet", false, "do not print the summary")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this `file`")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: sluice replay --input FILE --out FILE [flags]\n\nRuns a recorded stream through the rules in force, in isolated windows,\nand writes the alerts in event-time order. Same input, rules and lists give\nbyte-identical output.")
 		fs.PrintDefaults()
@@ -171,17 +192,11 @@ func replayCmd(args []string) int {
 	if err != nil {
 		return fail("replay", err)
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return fail("replay", err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fail("replay", err)
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := cf.profile()
+	if err != nil {
+		return fail("replay", err)
 	}
+	defer stop()
 	st, err := replay(context.Background(), cfg, replayOptions{input: *input, out: *out, deadLetter: *deadLetter, store: *store, redis: *redisAddr, batch: *batch, format: *format})
 	if err != nil {
 		return fail("replay", err)

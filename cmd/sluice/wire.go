@@ -35,7 +35,7 @@ type parts struct {
 func loadParts(cfg *config.Config) (*parts, error) {
 	p := &parts{cfg: cfg}
 	var err error
-	if p.rules, err = rules.NewHolderWith(cfg.Rules.Params, cfg.Rules.Paths...); err != nil {
+	if p.rules, err = rules.NewHolderWith(rules.Options{Params: cfg.Rules.Params, Typologies: cfg.Rules.Typologies}, cfg.Rules.Paths...); err != nil {
 		return nil, err
 	}
 	if p.fx, err = fx.Load(cfg.Scoring.FX); err != nil {

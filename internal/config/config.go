@@ -72,6 +72,9 @@ type Rules struct {
 	Paths  []string           `yaml:"paths"`
 	Reload time.Duration      `yaml:"reload"`
 	Params map[string]float64 `yaml:"params"` // overrides of the rule set's parameters
+	// Typologies, when set, keeps only these typologies and their rules
+	// ("starter" is the starter set); empty keeps them all.
+	Typologies []string `yaml:"typologies"`
 }
 
 // Lists configures designated-entity screening.
