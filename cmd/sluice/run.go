@@ -50,7 +50,7 @@ type processorOptions struct {
 func newProcessor(p *parts, o processorOptions) (*processor, error) {
 	k := p.cfg.Kafka
 	src, err := kafka.NewSource(kafka.SourceConfig{Brokers: k.Brokers, Topic: k.Topic, GroupID: k.Group, MaxBatch: k.MaxBatch,
-		MaxWait: k.MaxWait, Logger: o.log, FetchMaxBytes: 2 * kafka.DefaultMaxMessageBytes,
+		MaxWait: k.MaxWait, Workers: k.Workers, Logger: o.log, FetchMaxBytes: 2 * kafka.DefaultMaxMessageBytes,
 		OnRetry: func(err error, attempt int, wait time.Duration) {
 			o.log.Warn("batch failed; pausing and retrying the same batch", "err", err.Error(), "attempt", attempt, "wait", wait)
 		}})

@@ -35,6 +35,11 @@ type SourceConfig struct {
 	// Set it when each handler call costs much whatever its size.
 	MaxWait time.Duration
 
+	// Workers is how many batches are handled at once, each from its own
+	// partitions (partition mod Workers), so the handler must be safe for
+	// concurrent use. Default 1: one batch at a time.
+	Workers int
+
 	// MinBackoff and MaxBackoff bound the exponential backoff between
 	// retries of a batch the handler failed.
 	MinBackoff time.Duration
@@ -73,6 +78,9 @@ type SourceConfig struct {
 func (c *SourceConfig) setDefaults() {
 	if c.MaxBatch == 0 {
 		c.MaxBatch = DefaultMaxBatch
+	}
+	if c.Workers == 0 {
+		c.Workers = 1
 	}
 	if c.MinBackoff == 0 {
 		c.MinBackoff = DefaultMinBackoff
@@ -114,6 +122,9 @@ func (c SourceConfig) Validate() error {
 	}
 	if c.MaxBatch < 0 {
 		return fmt.Errorf("kafka source: max batch %d must be positive", c.MaxBatch)
+	}
+	if c.Workers < 0 || c.Workers > 64 {
+		return fmt.Errorf("kafka source: workers %d must be between 1 and 64", c.Workers)
 	}
 	for name, d := range map[string]time.Duration{
 		"max wait": c.MaxWait, "min backoff": c.MinBackoff, "max backoff": c.MaxBackoff,

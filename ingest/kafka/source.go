@@ -173,7 +173,55 @@ func (s *Source) pump(ctx context.Context, r *kafkago.Reader, msgs chan<- kafkag
 	}
 }
 
+// loop hands the fetched messages to the workers, a partition always to
+// the same one, so each partition's batches are handled in order while
+// other partitions' batches are handled beside them (one waits on the
+// stores while another computes).
 func (s *Source) loop(ctx context.Context, h Handler, msgs <-chan kafkago.Message, fatal <-chan error, c *committer) error {
+	if s.cfg.Workers == 1 {
+		done := make(chan struct{})
+		go func() {
+			s.batches(ctx, h, msgs, c)
+			close(done)
+		}()
+		select {
+		case <-done:
+			return nil
+		case err := <-fatal:
+			return err
+		}
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ins := make([]chan kafkago.Message, s.cfg.Workers)
+	var wg sync.WaitGroup
+	for w := range ins {
+		ins[w] = make(chan kafkago.Message, s.cfg.MaxBatch)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.batches(wctx, h, ins[w], c)
+		}()
+	}
+	defer wg.Wait()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-fatal:
+			return err
+		case m := <-msgs:
+			select {
+			case ins[m.Partition%len(ins)] <- m:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+	}
+}
+
+// batches builds batches from msgs and hands them to h until ctx is done.
+func (s *Source) batches(ctx context.Context, h Handler, msgs <-chan kafkago.Message, c *committer) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	last := make(map[int]kafkago.Message)
@@ -181,9 +229,7 @@ func (s *Source) loop(ctx context.Context, h Handler, msgs <-chan kafkago.Messag
 		var first kafkago.Message
 		select {
 		case <-ctx.Done():
-			return nil
-		case err := <-fatal:
-			return err
+			return
 		case first = <-msgs:
 		}
 		batch := make([]Message, 0, s.cfg.MaxBatch)
@@ -226,7 +272,7 @@ func (s *Source) loop(ctx context.Context, h Handler, msgs <-chan kafkago.Messag
 		}
 
 		if !s.handle(ctx, h, batch) {
-			return nil // ctx done while the batch kept failing: nothing committed
+			return // ctx done while the batch kept failing: nothing committed
 		}
 		done := make([]kafkago.Message, 0, len(last))
 		for _, m := range last {

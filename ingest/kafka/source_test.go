@@ -56,11 +56,19 @@ func (r *recorder) count() int {
 }
 
 func TestSourceConsumesInPartitionOrderAndCommits(t *testing.T) {
+	// One worker, and several handling partitions' batches at once: either
+	// way each key's messages come in order and every offset is committed.
+	for _, workers := range []int{1, 3} {
+		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) { testPartitionOrder(t, workers) })
+	}
+}
+
+func testPartitionOrder(t *testing.T, workers int) {
 	const n, parts = 10000, 8
 	br := startBroker(t, broker.Topic{Name: "transactions", Partitions: parts})
 	produce(t, br.Addr(), "transactions", numbered(n, 64))
 
-	src, err := NewSource(SourceConfig{Brokers: []string{br.Addr()}, Topic: "transactions", GroupID: "order", MaxBatch: 100})
+	src, err := NewSource(SourceConfig{Brokers: []string{br.Addr()}, Topic: "transactions", GroupID: "order", MaxBatch: 100, Workers: workers})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +84,10 @@ func TestSourceConsumesInPartitionOrderAndCommits(t *testing.T) {
 	rec := newRecorder(t)
 	keySeq := map[string]int{}
 	maxBatch := 0
+	var mu sync.Mutex
 	err = src.Run(ctx, func(_ context.Context, batch []Message) error {
+		mu.Lock()
+		defer mu.Unlock()
 		rec.record(batch)
 		maxBatch = max(maxBatch, len(batch))
 		for _, m := range batch {

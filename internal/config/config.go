@@ -41,6 +41,7 @@ type Kafka struct {
 	AlertsTopic     string        `yaml:"alerts_topic"`
 	MaxBatch        int           `yaml:"max_batch"`
 	MaxWait         time.Duration `yaml:"max_wait"` // 0: hand a batch over as soon as nothing more is waiting (low latency)
+	Workers         int           `yaml:"workers"`  // batches handled at once, each from its own partitions
 	MaxMessageBytes int           `yaml:"max_message_bytes"`
 }
 
@@ -104,7 +105,7 @@ type Profiles struct {
 func Default() *Config {
 	return &Config{
 		Kafka: Kafka{Brokers: []string{"127.0.0.1:9092"}, Topic: "transactions", Group: "sluice",
-			DeadLetterTopic: "transactions.dlq", AlertsTopic: "alerts", MaxBatch: 512,
+			DeadLetterTopic: "transactions.dlq", AlertsTopic: "alerts", MaxBatch: 512, Workers: 2,
 			MaxMessageBytes: 64 << 10},
 		Redis:   Redis{Addrs: []string{"127.0.0.1:6379"}, Prefix: "sluice:"},
 		Scoring: Scoring{Lateness: 72 * time.Hour, Retain: 72 * time.Hour, FX: "configs/fx.yaml", GraphWindow: 7 * 24 * time.Hour, GraphTolerance: 0.2},
@@ -174,6 +175,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Kafka.MaxBatch < 1 || c.Kafka.MaxBatch > 100_000 {
 		bad("kafka", "max_batch", "%d must be between 1 and 100000", c.Kafka.MaxBatch)
+	}
+	if c.Kafka.Workers < 1 || c.Kafka.Workers > 64 {
+		bad("kafka", "workers", "%d must be between 1 and 64", c.Kafka.Workers)
 	}
 	if c.Kafka.MaxMessageBytes < 1024 || c.Kafka.MaxMessageBytes > 16<<20 {
 		bad("kafka", "max_message_bytes", "%d must be between 1 KiB and 16 MiB", c.Kafka.MaxMessageBytes)

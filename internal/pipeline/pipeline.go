@@ -60,6 +60,11 @@ type Pipeline struct {
 	// so the history can be screened again when the lists change.
 	Registry rescreen.Registry
 	Observe  Observer
+
+	// alerting makes raising, writing and saving one batch's alerts one
+	// step, so that batches scored at once do not both open an alert for
+	// the same subject and typology.
+	alerting sync.Mutex
 }
 
 // Process runs a batch. On error nothing after the failing step happened and
@@ -169,6 +174,11 @@ func (p *Pipeline) raise(ctx context.Context, batch []Raw, items []scoring.Item)
 	if p.Observe.StoreTime != nil {
 		p.Observe.StoreTime(time.Since(t0))
 	}
+	if len(findings) == 0 {
+		return late, nil
+	}
+	p.alerting.Lock()
+	defer p.alerting.Unlock()
 	b, err := p.Alerts.Raise(ctx, findings)
 	if err != nil {
 		return nil, fmt.Errorf("alert state: %w", err)
