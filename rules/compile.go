@@ -35,6 +35,7 @@ type Set struct {
 	// FilterKinds are, per filter, the event kinds it can pass (nil: any), so
 	// a card payment skips the cash and wire conditions without running them.
 	FilterKinds []map[string]bool
+	fastFilters []func(*Env) bool // per filter, its Go closure or nil (fast.go)
 }
 
 // Feature is a compiled window feature.
@@ -53,6 +54,9 @@ type Feature struct {
 	Filter int         // index in Set.Filters of Where, -1 when nil: features that share a condition share its evaluation
 	Value  *vm.Program // nil: the base-currency amount
 	Of     *vm.Program // distinct: the member
+
+	fastValue func(*Env) float64 // Value, Of as Go closures, when they compile (fast.go)
+	fastOf    func(*Env) string
 }
 
 // Rule is a compiled rule.
@@ -72,6 +76,7 @@ type Rule struct {
 	// Graph is set when the condition reads graph signals: the transfer's
 	// graph transactions are then evidence.
 	Graph  bool
+	fast   func(*Env) bool // When as a Go closure, when it compiles (fast.go)
 	Values []NamedValue
 	Reason *template.Template
 	Index  int
@@ -390,6 +395,7 @@ func (c *compiler) feature(d *FeatureDef, errs *Errors) {
 				i = len(c.set.Filters)
 				c.filterIdx[key] = i
 				c.set.Filters = append(c.set.Filters, f.Where)
+				c.set.fastFilters = append(c.set.fastFilters, fastBool(f.Where))
 				kinds, ok := kindsOf(d.Where)
 				if !ok {
 					kinds = nil
@@ -402,11 +408,15 @@ func (c *compiler) feature(d *FeatureDef, errs *Errors) {
 	if d.Value != "" {
 		if f.Value, err = c.expr(d.Value, expr.AsFloat64()); err != nil {
 			le("value", "%v", err)
+		} else {
+			f.fastValue = fastFloat(f.Value)
 		}
 	}
 	if d.Of != "" {
 		if f.Of, err = c.expr(d.Of, expr.AsKind(reflectString)); err != nil {
 			le("of", "%v", err)
+		} else {
+			f.fastOf = fastString(f.Of)
 		}
 	}
 	f.Index = len(c.set.Features)
@@ -455,6 +465,8 @@ func (c *compiler) rule(d *RuleDef, errs *Errors) *Rule {
 		var err error
 		if r.When, err = c.expr(d.When, expr.AsBool(), c.features(&r.Reads)); err != nil {
 			le("when", "%v", err)
+		} else {
+			r.fast = fastBool(r.When)
 		}
 		if kinds, ok := kindsOf(d.When); ok {
 			r.Kinds = kinds

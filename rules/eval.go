@@ -43,13 +43,19 @@ func (e *Evaluator) Eval(env *Env, hits []Hit) ([]Hit, []error) {
 		if r.Subject != env.Subject || (r.Kinds != nil && !r.Kinds[env.Kind]) {
 			continue
 		}
-		out, err := e.vm.Run(r.When, env)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("rule %s: %w", r.ID, err))
-			continue
-		}
-		if ok, _ := out.(bool); !ok {
-			continue
+		if r.fast != nil {
+			if !r.fast(env) {
+				continue
+			}
+		} else {
+			out, err := e.vm.Run(r.When, env)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("rule %s: %w", r.ID, err))
+				continue
+			}
+			if ok, _ := out.(bool); !ok {
+				continue
+			}
 		}
 		h := Hit{Rule: r, Values: make(map[string]any, len(r.Values))}
 		data := map[string]any{"currency": env.Currency, "amount": env.Amount, "kind": env.Kind, "base": env.Base}
@@ -137,8 +143,35 @@ func clamp(f float64) int {
 	return v
 }
 
-// Run runs one compiled expression (a feature's filter or value) on env.
-func (e *Evaluator) Run(p *vm.Program, env *Env) (any, error) { return e.vm.Run(p, env) }
+// Filter evaluates the set's filter i on env.
+func (e *Evaluator) Filter(i int, env *Env) (bool, error) {
+	if f := e.Set.fastFilters[i]; f != nil {
+		return f(env), nil
+	}
+	out, err := e.vm.Run(e.Set.Filters[i], env)
+	ok, _ := out.(bool)
+	return ok, err
+}
+
+// Value evaluates feature f's value on env (f.Value must be set).
+func (e *Evaluator) Value(f *Feature, env *Env) (float64, error) {
+	if f.fastValue != nil {
+		return f.fastValue(env), nil
+	}
+	out, err := e.vm.Run(f.Value, env)
+	v, _ := out.(float64)
+	return v, err
+}
+
+// Member evaluates feature f's member on env (f.Of must be set).
+func (e *Evaluator) Member(f *Feature, env *Env) (string, error) {
+	if f.fastOf != nil {
+		return f.fastOf(env), nil
+	}
+	out, err := e.vm.Run(f.Of, env)
+	m, _ := out.(string)
+	return m, err
+}
 
 // CanFire reports whether any rule for subject ("to" or "from") can fire on
 // an event of kind.

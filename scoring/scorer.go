@@ -520,15 +520,14 @@ func (s *Scorer) prepare(ev *rules.Evaluator, a *arena, set *rules.Set, lay *lay
 	value := a.value.grab(n)
 	member := a.member.grab(n)
 	filters := a.pass.grab(len(set.Filters))
-	for i, prog := range set.Filters {
+	for i := range set.Filters {
 		if k := set.FilterKinds[i]; !lay.filters[i] || k != nil && !k[e.Kind] {
 			continue
 		}
-		out, err := ev.Run(prog, &p.env)
-		if err != nil {
+		var err error
+		if filters[i], err = ev.Filter(i, &p.env); err != nil {
 			s.reportError(fmt.Errorf("feature filter: %w", err))
 		}
-		filters[i], _ = out.(bool)
 	}
 	for i, f := range set.Features {
 		if !lay.used[i] || f.Filter >= 0 && !filters[f.Filter] {
@@ -536,20 +535,18 @@ func (s *Scorer) prepare(ev *rules.Evaluator, a *arena, set *rules.Set, lay *lay
 		}
 		switch {
 		case f.Value != nil:
-			out, err := ev.Run(f.Value, &p.env)
+			v, err := ev.Value(f, &p.env)
 			if err != nil {
 				s.reportError(fmt.Errorf("feature %s: value: %w", f.Name, err))
 				continue
 			}
-			v, _ := out.(float64)
 			value[i] = int64(v*100 + 0.5)
 		case f.Of != nil:
-			out, err := ev.Run(f.Of, &p.env)
+			m, err := ev.Member(f, &p.env)
 			if err != nil {
 				s.reportError(fmt.Errorf("feature %s: of: %w", f.Name, err))
 				continue
 			}
-			m, _ := out.(string)
 			if m == "" {
 				continue
 			}
