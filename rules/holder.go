@@ -13,10 +13,10 @@ import (
 
 // Holder holds the rule set in force and swaps in a new one atomically.
 type Holder struct {
-	paths     []string
-	opts      Options
-	loaded    atomic.Pointer[string] // stamp of the files the set in force was read from
-	cur       atomic.Pointer[Set]
+	paths  []string
+	opts   Options
+	loaded atomic.Pointer[string] // stamp of the files the set in force was read from
+	cur    atomic.Pointer[Set]
 	// OnSwap, when set, is called after each successful reload.
 	OnSwap func(old, new *Set)
 }
