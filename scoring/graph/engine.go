@@ -2,8 +2,10 @@ package graph
 
 import (
 	"context"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
 )
 
 // adjacency is what a backend returns for one account: its kept edges of
@@ -73,10 +75,21 @@ type batch struct {
 	edges   []Edge
 	loaded  map[string]*adjacency
 	overlay map[dirKey][]overlayEdge
-	cache   map[viewKey][]half
-	latest  map[dirKey]sizedView // the view with the largest k computed per list
 	lo      int64
 	st      stats
+	vcs     []*viewCache // per worker, kept from level to level
+}
+
+// viewCache memoizes views. Each worker of a level has its own: a view
+// depends only on its list and edge, so workers that build the same one
+// get the same.
+type viewCache struct {
+	cache  map[viewKey][]half
+	latest map[dirKey]sizedView // the view with the largest k computed per list
+}
+
+func newViewCache() *viewCache {
+	return &viewCache{cache: map[viewKey][]half{}, latest: map[dirKey]sizedView{}}
 }
 
 // observe is the whole Observe of both stores.
@@ -88,8 +101,7 @@ func observe(ctx context.Context, cfg *Config, be backend, edges []Edge) ([]Sign
 		return nil, stats{}, err
 	}
 	w := cfg.Window.Milliseconds()
-	b := &batch{cfg: cfg, edges: edges, loaded: map[string]*adjacency{},
-		overlay: map[dirKey][]overlayEdge{}, cache: map[viewKey][]half{}, latest: map[dirKey]sizedView{}}
+	b := &batch{cfg: cfg, edges: edges, loaded: map[string]*adjacency{}, overlay: map[dirKey][]overlayEdge{}}
 	b.lo = edges[0].Time
 	var txs, accounts []string
 	seenTx, seenAcct := map[string]bool{}, map[string]bool{}
@@ -154,13 +166,13 @@ func observe(ctx context.Context, cfg *Config, be backend, edges []Edge) ([]Sign
 				b.addLoaded(need, adj)
 			}
 		}
-		for _, s := range searches {
-			s.step(level)
-		}
+		b.step(searches, level)
 	}
 
 	ws := &writeSet{}
 	for _, s := range searches {
+		b.st.scanned += s.st.scanned
+		b.st.states += s.st.states
 		s.finish()
 		out[s.i] = s.sig
 		ws.records = append(ws.records, recordWrite{s.e.TxID, s.e.Time, s.sig.clone()})
@@ -182,6 +194,36 @@ func observe(ctx context.Context, cfg *Config, be backend, edges []Edge) ([]Sign
 		}
 	}
 	return out, b.st, nil
+}
+
+// step runs one level of every search. The searches of a level only read
+// the batch (the adjacency read so far, the batch's own edges), so they
+// are spread over the cores when there are enough of them.
+func (b *batch) step(searches []*search, level int) {
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(searches)/64))
+	for len(b.vcs) < workers {
+		b.vcs = append(b.vcs, newViewCache())
+	}
+	if workers == 1 {
+		for _, s := range searches {
+			s.vc = b.vcs[0]
+			s.step(level)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	size := (len(searches) + workers - 1) / workers
+	for w, lo := 0, 0; lo < len(searches); w, lo = w+1, lo+size {
+		wg.Add(1)
+		go func(vc *viewCache, part []*search) {
+			defer wg.Done()
+			for _, s := range part {
+				s.vc = vc
+				s.step(level)
+			}
+		}(b.vcs[w], searches[lo:min(lo+size, len(searches))])
+	}
+	wg.Wait()
 }
 
 func (b *batch) addLoaded(accounts []string, adj map[string]*adjacency) {
@@ -246,7 +288,7 @@ func (b *batch) lists(ws *writeSet) {
 
 // view is the list of an account in one direction as edge i sees it: the
 // stored edges plus the batch's new edges before i, newest MaxEdgesPerAccount.
-func (b *batch) view(account string, in bool, i int) []half {
+func (b *batch) view(vc *viewCache, account string, in bool, i int) []half {
 	x := b.loaded[account]
 	if x == nil {
 		return nil // not read: cut by the frontier bound
@@ -262,13 +304,13 @@ func (b *batch) view(account string, in bool, i int) []half {
 		return stored
 	}
 	vk := viewKey{dk, k}
-	if v, ok := b.cache[vk]; ok {
+	if v, ok := vc.cache[vk]; ok {
 		return v
 	}
 	// Start from the latest smaller view of the list when there is one: the
 	// newest N of a union can be built one edge at a time.
 	base, from := stored, 0
-	if l, ok := b.latest[dk]; ok && l.k < k {
+	if l, ok := vc.latest[dk]; ok && l.k < k {
 		base, from = l.v, l.k
 	}
 	n := b.cfg.MaxEdgesPerAccount
@@ -284,9 +326,9 @@ func (b *batch) view(account string, in bool, i int) []half {
 	if len(v) > n {
 		v = v[len(v)-n:]
 	}
-	b.cache[vk] = v
-	if l, ok := b.latest[dk]; !ok || l.k < k {
-		b.latest[dk] = sizedView{k, v}
+	vc.cache[vk] = v
+	if l, ok := vc.latest[dk]; !ok || l.k < k {
+		vc.latest[dk] = sizedView{k, v}
 	}
 	return v
 }

@@ -24,6 +24,8 @@ func (st *state) onPath(a string) bool {
 // search computes the Signals of one new edge of a batch, level by level.
 type search struct {
 	b        *batch
+	vc       *viewCache // of the worker running the search's current level
+	st       stats      // the search's own counts, summed into the batch's at the end
 	i        int
 	e        Edge
 	from     int64 // window start: e.Time - Window
@@ -62,11 +64,11 @@ func (s *search) need(level int) []string {
 }
 
 func (s *search) in(account string) []half {
-	return window(s.b.view(account, true, s.i), s.from, s.e.Time)
+	return window(s.b.view(s.vc, account, true, s.i), s.from, s.e.Time)
 }
 
 func (s *search) out(account string) []half {
-	return window(s.b.view(account, false, s.i), s.from, s.e.Time)
+	return window(s.b.view(s.vc, account, false, s.i), s.from, s.e.Time)
 }
 
 func (s *search) similar(a, b int64) bool {
@@ -107,7 +109,7 @@ func (s *search) fans() {
 	inT := s.withEdge(s.in(e.To), e.From)
 	outF := s.withEdge(s.out(e.From), e.To)
 	inF := s.in(e.From)
-	s.b.st.scanned += len(inT) + len(outF) + len(inF)
+	s.st.scanned += len(inT) + len(outF) + len(inF)
 	s.sig.FanIn = distinct(inT)
 	s.sig.FanOut = distinct(outF)
 	s.sig.GatherScatterIn = distinct(inF)
@@ -141,7 +143,7 @@ func (s *search) expand(level int) {
 	var next []*state
 	for _, st := range s.frontier {
 		l := s.in(st.node)
-		s.b.st.scanned += len(l)
+		s.st.scanned += len(l)
 		for k := len(l) - 1; k >= 0; k-- {
 			h := l[k]
 			if h.Time > st.time || h.Peer == st.node || !s.similar(h.Amount, st.amount) {
@@ -156,7 +158,7 @@ func (s *search) expand(level int) {
 				continue
 			}
 			s.created++
-			s.b.st.states++
+			s.st.states++
 			next = append(next, &state{node: h.Peer, amount: h.Amount, time: h.Time, edge: h,
 				parent: st, depth: st.depth + 1, ratio: r})
 			s.sig.ChainHops = max(s.sig.ChainHops, st.depth+2)
@@ -207,7 +209,7 @@ func (s *search) scatterGather() {
 		clear(seen)
 		seen[e.From] = true
 		l := s.out(o.node)
-		s.b.st.scanned += len(l)
+		s.st.scanned += len(l)
 		for k := len(l) - 1; k >= 0; k-- {
 			h := l[k]
 			if seen[h.Peer] || h.Peer == e.To || h.Peer == o.node {
@@ -251,7 +253,7 @@ func (s *search) bipartite() {
 	paid := map[string]map[string]bool{e.From: recv}
 	for _, c := range s.bipCand {
 		l := s.out(c)
-		s.b.st.scanned += len(l)
+		s.st.scanned += len(l)
 		outs[c] = l
 		set := map[string]bool{}
 		for _, h := range l {
@@ -324,7 +326,7 @@ func (s *search) stack(S []string) {
 	ins := map[string][]half{}
 	for _, b := range S {
 		l := s.in(b)
-		s.b.st.scanned += len(l)
+		s.st.scanned += len(l)
 		ins[b] = l
 		for _, h := range l {
 			if inS[h.Peer] || h.Peer == s.e.To {
