@@ -86,10 +86,11 @@ type batch struct {
 type viewCache struct {
 	cache  map[viewKey][]half
 	latest map[dirKey]sizedView // the view with the largest k computed per list
+	seen   map[string]bool      // scratch set of the worker's searches
 }
 
 func newViewCache() *viewCache {
-	return &viewCache{cache: map[viewKey][]half{}, latest: map[dirKey]sizedView{}}
+	return &viewCache{cache: map[viewKey][]half{}, latest: map[dirKey]sizedView{}, seen: map[string]bool{}}
 }
 
 // observe is the whole Observe of both stores.

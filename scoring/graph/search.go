@@ -1,5 +1,7 @@
 package graph
 
+import "math/bits"
+
 // state is one step of the backward search from the edge's sender: the
 // path reaches node by an edge leaving node with amount and time.
 type state struct {
@@ -110,9 +112,9 @@ func (s *search) fans() {
 	outF := s.withEdge(s.out(e.From), e.To)
 	inF := s.in(e.From)
 	s.st.scanned += len(inT) + len(outF) + len(inF)
-	s.sig.FanIn = distinct(inT)
-	s.sig.FanOut = distinct(outF)
-	s.sig.GatherScatterIn = distinct(inF)
+	s.sig.FanIn = s.distinct(inT)
+	s.sig.FanOut = s.distinct(outF)
+	s.sig.GatherScatterIn = s.distinct(inF)
 	s.sig.GatherScatterOut = s.sig.FanOut
 	if s.sig.GatherScatterIn >= 2 && s.sig.GatherScatterOut >= 2 {
 		s.sig.GatherScatter = min(s.sig.GatherScatterIn, s.sig.GatherScatterOut)
@@ -235,84 +237,106 @@ func (s *search) scatterGather() {
 }
 
 // bipartite finds the many-to-many block around this edge; see Signals.Bipartite.
+// Who paid which of From's receivers is kept as bitsets over those
+// receivers: a hub's candidates would otherwise cost a map each.
 func (s *search) bipartite() {
 	e := s.e
 	if s.sig.FanIn < 2 || s.sig.FanOut < 2 {
 		return
 	}
 	outF := s.withEdge(s.out(e.From), e.To)
-	recv := map[string]bool{}
-	var recvOrder []string
+	idx := make(map[string]int, len(outF)) // From's receivers, newest first
+	var recv []string
 	for k := len(outF) - 1; k >= 0; k-- {
-		if p := outF[k].Peer; !recv[p] {
-			recv[p] = true
-			recvOrder = append(recvOrder, p)
+		if p := outF[k].Peer; !has(idx, p) {
+			idx[p] = len(recv)
+			recv = append(recv, p)
 		}
 	}
-	outs := map[string][]half{e.From: outF}
-	paid := map[string]map[string]bool{e.From: recv}
-	for _, c := range s.bipCand {
-		l := s.out(c)
+	words := (len(recv) + 63) / 64
+	cands := append([]string{e.From}, s.bipCand...)
+	outs := make([][]half, len(cands))
+	paid := make([]uint64, len(cands)*words)
+	outs[0] = outF
+	for j := range recv {
+		paid[j/64] |= 1 << (j % 64)
+	}
+	for ci := 1; ci < len(cands); ci++ {
+		l := s.out(cands[ci])
 		s.st.scanned += len(l)
-		outs[c] = l
-		set := map[string]bool{}
+		outs[ci] = l
 		for _, h := range l {
-			if recv[h.Peer] {
-				set[h.Peer] = true
+			if j, ok := idx[h.Peer]; ok {
+				paid[ci*words+j/64] |= 1 << (j % 64)
 			}
 		}
-		paid[c] = set
 	}
-	var S []string
-	for _, c := range append([]string{e.From}, s.bipCand...) {
-		if len(paid[c]) >= 2 {
-			S = append(S, c)
+	row := func(ci int) []uint64 { return paid[ci*words : (ci+1)*words] }
+	var S []int
+	for ci := range cands {
+		if ones(row(ci), nil) >= 2 {
+			S = append(S, ci)
 		}
 	}
 	if len(S) < 2 {
 		return
 	}
-	cnt := map[string]int{}
-	for _, c := range S {
-		for r := range paid[c] {
-			cnt[r]++
+	inR := make([]uint64, words)
+	nR := 0
+	for j := range recv {
+		n := 0
+		for _, ci := range S {
+			if row(ci)[j/64]&(1<<(j%64)) != 0 {
+				n++
+			}
+		}
+		if n >= 2 {
+			inR[j/64] |= 1 << (j % 64)
+			nR++
 		}
 	}
-	var R []string
-	inR := map[string]bool{}
-	for _, r := range recvOrder {
-		if cnt[r] >= 2 {
-			R = append(R, r)
-			inR[r] = true
-		}
-	}
-	if len(R) < 2 {
+	if nR < 2 {
 		return
 	}
 	pairs := 0
-	for _, c := range S {
-		for _, r := range R {
-			if paid[c][r] {
-				pairs++
-			}
-		}
+	for _, ci := range S {
+		pairs += ones(row(ci), inR)
 	}
-	if float64(pairs) < s.b.cfg.MinDensity*float64(len(S)*len(R)) {
+	if float64(pairs) < s.b.cfg.MinDensity*float64(len(S)*nR) {
 		return
 	}
-	s.sig.Bipartite = min(len(S), len(R))
+	s.sig.Bipartite = min(len(S), nR)
 	s.sig.StackDepth = 1
 	var tx []string
-	for _, c := range S {
-		l := outs[c]
-		for k := len(l) - 1; k >= 0; k-- {
-			if inR[l[k].Peer] {
-				tx = append(tx, l[k].Tx)
+	names := make([]string, len(S))
+	for k, ci := range S {
+		names[k] = cands[ci]
+		l := outs[ci]
+		for m := len(l) - 1; m >= 0; m-- {
+			if j, ok := idx[l[m].Peer]; ok && inR[j/64]&(1<<(j%64)) != 0 {
+				tx = append(tx, l[m].Tx)
 			}
 		}
 	}
 	s.tx[txBipartite] = tx
-	s.stack(S)
+	s.stack(names)
+}
+
+func has(m map[string]int, k string) bool {
+	_, ok := m[k]
+	return ok
+}
+
+// ones counts the bits of set, within mask when mask is not nil.
+func ones(set, mask []uint64) int {
+	n := 0
+	for w, x := range set {
+		if mask != nil {
+			x &= mask[w]
+		}
+		n += bits.OnesCount64(x)
+	}
+	return n
 }
 
 // stack looks one layer down: whether the senders S of the block were
@@ -407,8 +431,10 @@ func (s *search) finish() {
 	s.sig.Tx = tx
 }
 
-func distinct(l []half) int {
-	seen := make(map[string]bool, len(l))
+// distinct counts the peers of l, with the worker's scratch set.
+func (s *search) distinct(l []half) int {
+	seen := s.vc.seen
+	clear(seen)
 	for _, h := range l {
 		seen[h.Peer] = true
 	}
