@@ -86,11 +86,14 @@ type batch struct {
 type viewCache struct {
 	cache  map[viewKey][]half
 	latest map[dirKey]sizedView // the view with the largest k computed per list
-	seen   map[string]bool      // scratch set of the worker's searches
+	// seen is the scratch set of the worker's searches: a peer is in it
+	// when its value is mark.
+	seen map[string]uint32
+	mark uint32
 }
 
 func newViewCache() *viewCache {
-	return &viewCache{cache: map[viewKey][]half{}, latest: map[dirKey]sizedView{}, seen: map[string]bool{}}
+	return &viewCache{cache: map[viewKey][]half{}, latest: map[dirKey]sizedView{}, seen: map[string]uint32{}}
 }
 
 // observe is the whole Observe of both stores.

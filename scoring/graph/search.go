@@ -107,31 +107,33 @@ func (s *search) withEdge(l []half, peer string) []half {
 }
 
 func (s *search) fans() {
+	// In and out lists below are without this edge, which is newer than
+	// all of them: it counts first.
 	e := s.e
-	inT := s.withEdge(s.in(e.To), e.From)
-	outF := s.withEdge(s.out(e.From), e.To)
+	inT := s.in(e.To)
+	outF := s.out(e.From)
 	inF := s.in(e.From)
-	s.st.scanned += len(inT) + len(outF) + len(inF)
-	s.sig.FanIn = s.distinct(inT)
-	s.sig.FanOut = s.distinct(outF)
-	s.sig.GatherScatterIn = s.distinct(inF)
+	s.st.scanned += len(inT) + len(outF) + len(inF) + 2
+	s.sig.FanIn = s.distinct(inT, e.From)
+	s.sig.FanOut = s.distinct(outF, e.To)
+	s.sig.GatherScatterIn = s.distinct(inF, "")
 	s.sig.GatherScatterOut = s.sig.FanOut
 	if s.sig.GatherScatterIn >= 2 && s.sig.GatherScatterOut >= 2 {
 		s.sig.GatherScatter = min(s.sig.GatherScatterIn, s.sig.GatherScatterOut)
-		s.tx[txGatherScatter] = append(txs(inF), txs(outF)...)
+		s.tx[txGatherScatter] = append(txs(inF, ""), txs(outF, e.TxID)...)
 	}
 	if s.sig.FanIn >= 2 {
-		s.tx[txFanIn] = txs(inT)
+		s.tx[txFanIn] = txs(inT, e.TxID)
 	}
 	if s.sig.FanOut >= 2 {
-		s.tx[txFanOut] = txs(outF)
+		s.tx[txFanOut] = txs(outF, e.TxID)
 	}
 	// The bipartite block needs the out edges of To's other senders.
 	if s.sig.FanIn >= 2 && s.sig.FanOut >= 2 {
-		seen := map[string]bool{e.From: true}
+		s.vc.mark++
 		for k := len(inT) - 1; k >= 0; k-- {
-			if p := inT[k].Peer; !seen[p] {
-				seen[p] = true
+			if p := inT[k].Peer; p != e.From && s.vc.seen[p] != s.vc.mark {
+				s.vc.seen[p] = s.vc.mark
 				s.bipCand = append(s.bipCand, p)
 			}
 		}
@@ -413,12 +415,13 @@ func (s *search) finish() {
 		total += len(l)
 	}
 	total = min(total, s.b.cfg.MaxTx)
-	seen := make(map[string]bool, total)
+	vc := s.vc
+	vc.mark++
 	tx := make([]string, 0, total)
 	add := func(l []string) {
 		for _, t := range l {
-			if len(tx) < s.b.cfg.MaxTx && !seen[t] {
-				seen[t] = true
+			if len(tx) < s.b.cfg.MaxTx && vc.seen[t] != vc.mark {
+				vc.seen[t] = vc.mark
 				tx = append(tx, t)
 			}
 		}
@@ -431,19 +434,32 @@ func (s *search) finish() {
 	s.sig.Tx = tx
 }
 
-// distinct counts the peers of l, with the worker's scratch set.
-func (s *search) distinct(l []half) int {
-	seen := s.vc.seen
-	clear(seen)
-	for _, h := range l {
-		seen[h.Peer] = true
+// distinct counts the peers of l and extra (when not ""), with the worker's
+// scratch set: a new mark empties it without clearing it.
+func (s *search) distinct(l []half, extra string) int {
+	vc := s.vc
+	vc.mark++
+	n := 0
+	if extra != "" {
+		vc.seen[extra] = vc.mark
+		n++
 	}
-	return len(seen)
+	for _, h := range l {
+		if vc.seen[h.Peer] != vc.mark {
+			vc.seen[h.Peer] = vc.mark
+			n++
+		}
+	}
+	return n
 }
 
 // txs returns the tx ids of l, newest first.
-func txs(l []half) []string {
-	out := make([]string, 0, len(l))
+// txs returns first (when not "") and the tx ids of l, newest first.
+func txs(l []half, first string) []string {
+	out := make([]string, 0, len(l)+1)
+	if first != "" {
+		out = append(out, first)
+	}
 	for k := len(l) - 1; k >= 0; k-- {
 		out = append(out, l[k].Tx)
 	}
