@@ -108,7 +108,7 @@ func (st *applyState) encode(w *write) {
 		}
 		st.mark(st.recField(r.day, r.tx))
 		from := len(st.buf)
-		for j, v := range d.vals[off : int(off)+int(r.n)] {
+		for j, v := range d.rec(off, int(r.n)) {
 			if j > 0 {
 				st.buf = append(st.buf, ',')
 			}
@@ -339,12 +339,11 @@ func decodeField(e *entry, s *redisSpec, f, v string) bool {
 			e.days = append(e.days, txDay{day: day, off: make(map[string]int32)})
 			d = &e.days[len(e.days)-1]
 		}
-		off := len(d.vals)
-		if !parseInts(v, nf, &d.vals) {
-			d.vals = d.vals[:off]
+		vals := make([]int64, 0, nf)
+		if !parseInts(v, nf, &vals) {
 			return false
 		}
-		d.off[f[i+1:]] = int32(off)
+		d.off[f[i+1:]] = d.add(vals)
 		return true
 	}
 	return false

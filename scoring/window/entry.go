@@ -20,12 +20,34 @@ type entry struct {
 	log *entryLog
 }
 
-// txDay holds the idempotency records of one event day; Out values are kept
-// in one flat slice so recording costs no allocation per update.
+// txDay holds the idempotency records of one event day. Out values are kept
+// in blocks of at most recBlock values, records one after the other, so
+// recording costs no allocation per update, and a busy key's day grows by
+// new blocks rather than by copying all it holds.
 type txDay struct {
 	day  int64
-	off  map[string]int32
-	vals []int64
+	off  map[string]int32 // tx -> block*recBlock + position
+	vals [][]int64
+}
+
+const recBlock = 1 << 12
+
+// add records vals (at most recBlock of them) and returns their offset.
+func (d *txDay) add(vals []int64) int32 {
+	last := len(d.vals) - 1
+	if last < 0 || len(d.vals[last])+len(vals) > recBlock {
+		d.vals = append(d.vals, make([]int64, 0, min(recBlock, 4*len(vals))))
+		last++
+	}
+	off := int32(last*recBlock + len(d.vals[last]))
+	d.vals[last] = append(d.vals[last], vals...)
+	return off
+}
+
+// rec returns the n values recorded at off.
+func (d *txDay) rec(off int32, n int) []int64 {
+	b, p := int(off)/recBlock, int(off)%recBlock
+	return d.vals[b][p : p+n]
 }
 
 type feature struct {
@@ -86,7 +108,7 @@ func (e *entry) apply(u *Update, s *groupSpec) {
 		if e.days[i].day == day {
 			di = i
 			if off, ok := e.days[i].off[u.TxID]; ok {
-				copy(out, e.days[i].vals[off:int(off)+nf])
+				copy(out, e.days[i].rec(off, nf))
 				u.Replayed = true
 				return
 			}
@@ -165,8 +187,7 @@ func (e *entry) apply(u *Update, s *groupSpec) {
 	}
 	d := &e.days[di]
 	tx := strings.Clone(u.TxID)
-	d.off[tx] = int32(len(d.vals))
-	d.vals = append(d.vals, out...)
+	d.off[tx] = d.add(out)
 	if track {
 		e.log.recs = append(e.log.recs, recRef{day, tx, int32(nf)})
 	}
