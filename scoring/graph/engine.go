@@ -92,8 +92,31 @@ type viewCache struct {
 	mark uint32
 }
 
-func newViewCache() *viewCache {
+// viewCaches keeps view caches from batch to batch: their maps grow to a
+// batch's size once, not in every batch.
+var viewCaches = sync.Pool{New: func() any {
 	return &viewCache{cache: map[viewKey][]half{}, latest: map[dirKey]sizedView{}, seen: map[string]uint32{}}
+}}
+
+func newViewCache() *viewCache {
+	vc := viewCaches.Get().(*viewCache)
+	clear(vc.cache)
+	clear(vc.latest)
+	if len(vc.seen) > 1<<16 {
+		// Marks make old entries harmless, but they would pile up.
+		clear(vc.seen)
+	}
+	return vc
+}
+
+// next starts a new scratch set.
+func (vc *viewCache) next() uint32 {
+	vc.mark++
+	if vc.mark == 0 {
+		clear(vc.seen)
+		vc.mark = 1
+	}
+	return vc.mark
 }
 
 // observe is the whole Observe of both stores.
@@ -196,6 +219,9 @@ func observe(ctx context.Context, cfg *Config, be backend, edges []Edge) ([]Sign
 		if err := be.write(ctx, ws); err != nil {
 			return nil, stats{}, err
 		}
+	}
+	for _, vc := range b.vcs {
+		viewCaches.Put(vc)
 	}
 	return out, b.st, nil
 }

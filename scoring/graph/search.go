@@ -130,7 +130,7 @@ func (s *search) fans() {
 	}
 	// The bipartite block needs the out edges of To's other senders.
 	if s.sig.FanIn >= 2 && s.sig.FanOut >= 2 {
-		s.vc.mark++
+		s.vc.next()
 		for k := len(inT) - 1; k >= 0; k-- {
 			if p := inT[k].Peer; p != e.From && s.vc.seen[p] != s.vc.mark {
 				s.vc.seen[p] = s.vc.mark
@@ -416,7 +416,7 @@ func (s *search) finish() {
 	}
 	total = min(total, s.b.cfg.MaxTx)
 	vc := s.vc
-	vc.mark++
+	vc.next()
 	tx := make([]string, 0, total)
 	add := func(l []string) {
 		for _, t := range l {
@@ -438,7 +438,7 @@ func (s *search) finish() {
 // scratch set: a new mark empties it without clearing it.
 func (s *search) distinct(l []half, extra string) int {
 	vc := s.vc
-	vc.mark++
+	vc.next()
 	n := 0
 	if extra != "" {
 		vc.seen[extra] = vc.mark
