@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -335,48 +334,63 @@ var sides = [2]string{"to", "from"}
 // store round trip and scored. An error means nothing of the batch can be
 // trusted to be durable (the store is down): retry the whole batch.
 func (s *Scorer) Score(ctx context.Context, batch []Item) (findings []Finding, rejected []Rejected, err error) {
+	return s.Apply(ctx, s.Prepare(batch))
+}
+
+// Prepared is a batch made ready for Apply: each event's environment,
+// screening and window inputs, which need no store. It is used once.
+type Prepared struct {
+	batch  []Item
+	set    *rules.Set
+	lay    *layout
+	sc     *scratch
+	failed []error
+}
+
+// Prepare does the part of scoring that reads no store, with the rule set
+// in force, spread over the cores. It may run ahead of the Apply of
+// earlier batches (a replay prepares the next batch while the stores work
+// on this one).
+func (s *Scorer) Prepare(batch []Item) *Prepared {
 	set := s.rules.Current()
-	lay := s.layoutOf(set)
+	p := &Prepared{batch: batch, set: set, lay: s.layoutOf(set), sc: s.scratch(len(batch)), failed: make([]error, len(batch))}
+	s.parallel(set, p.sc, len(batch), func(ev *rules.Evaluator, a *arena, lo, hi int) {
+		for k := lo; k < hi; k++ {
+			p.failed[k] = s.prepare(ev, a, set, p.lay, &p.sc.prepped[k], &batch[k])
+		}
+	})
+	return p
+}
+
+// Apply scores a prepared batch, as Score does. Batches of one partition
+// (or file) must be applied in order.
+func (s *Scorer) Apply(ctx context.Context, pb *Prepared) (findings []Finding, rejected []Rejected, err error) {
+	batch, set, lay, sc := pb.batch, pb.set, pb.lay, pb.sc
+	defer s.release(sc)
 	// Watermarks move only when the batch succeeds, so a retried batch sees
 	// the same lateness decisions as its first attempt.
 	marks := map[string]int64{}
-	var todo []int // indexes of the events to score
+	preps := make([]*prepared, 0, len(batch))
+	nups := 0
 	for i := range batch {
 		if de := s.checkLate(&batch[i], marks); de != nil {
 			rejected = append(rejected, Rejected{Index: i, Err: de})
 			continue
 		}
-		todo = append(todo, i)
-	}
-	// Preparing (filters, screening) is independent per event: spread it
-	// over the cores, keeping the batch order.
-	sc := s.scratch(len(todo))
-	defer s.release(sc)
-	prepped := sc.prepped
-	failed := make([]error, len(todo))
-	s.parallel(set, sc, len(todo), func(ev *rules.Evaluator, a *arena, lo, hi int) {
-		for k := lo; k < hi; k++ {
-			failed[k] = s.prepare(ev, a, set, lay, &prepped[k], &batch[todo[k]])
-		}
-	})
-	preps := make([]*prepared, 0, len(todo))
-	nups := 0
-	for k := range prepped {
-		nups += len(prepped[k].ups)
-	}
-	updates := make([]*window.Update, 0, nups)
-	for k := range prepped {
-		p := &prepped[k]
-		if failed[k] != nil {
-			rejected = append(rejected, Rejected{Index: todo[k], Err: &ingest.DecodeError{Field: "currency", Reason: ingest.ReasonInvalid, Detail: failed[k].Error()}})
+		if pb.failed[i] != nil {
+			rejected = append(rejected, Rejected{Index: i, Err: &ingest.DecodeError{Field: "currency", Reason: ingest.ReasonInvalid, Detail: pb.failed[i].Error()}})
 			continue
 		}
+		p := &sc.prepped[i]
 		preps = append(preps, p)
+		nups += len(p.ups)
+	}
+	updates := make([]*window.Update, 0, nups)
+	for _, p := range preps {
 		for i := range p.ups {
 			updates = append(updates, &p.ups[i])
 		}
 	}
-	sort.SliceStable(rejected, func(i, j int) bool { return rejected[i].Index < rejected[j].Index })
 	// The window, graph and evidence stores are independent: one round trip
 	// each, at the same time.
 	var wg sync.WaitGroup

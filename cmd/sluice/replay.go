@@ -274,24 +274,59 @@ func replay(ctx context.Context, cfg *config.Config, o replayOptions) (replaySta
 		o.batch = 1024
 	}
 	start := time.Now()
+	// Batches are staged (decoded, prepared) here while the finisher applies
+	// the one before to the stores, in order. A job carries the unreadable
+	// lines met while its batch filled, reported just before it, as a
+	// sequential run would.
+	type job struct {
+		bad    []ingest.Line
+		staged *pipeline.Staged
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs := make(chan job, 1)
+	finished := make(chan error, 1)
+	go func() {
+		var err error
+		for j := range jobs {
+			if err != nil {
+				continue
+			}
+			for _, l := range j.bad {
+				if err = report(l.Pos, ingest.Reason(l.Err), l.Err, nil); err != nil {
+					break
+				}
+			}
+			if err == nil && j.staged != nil {
+				err = pl.Finish(ctx, j.staged)
+			}
+			if err != nil {
+				cancel()
+			}
+		}
+		finished <- err
+	}()
+	var cur job
 	batch := make([]pipeline.Raw, 0, o.batch)
-	// The batch's lines are copied into one buffer, reused batch after
-	// batch: events keep no reference to the bytes they were decoded from.
+	// A batch's lines are copied into buffers of its own: a staged batch
+	// keeps them until it is finished.
 	var buf []byte
 	flush := func() error {
-		if len(batch) == 0 {
-			return nil
+		if len(batch) > 0 {
+			cur.staged = pl.Stage(batch)
 		}
-		err := pl.Process(ctx, batch)
-		for i := range batch {
-			batch[i] = pipeline.Raw{}
+		select {
+		case jobs <- cur:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		batch, buf = batch[:0], buf[:0]
-		return err
+		cur, batch, buf = job{}, make([]pipeline.Raw, 0, o.batch), nil
+		return nil
 	}
 	err = readInput(o.input, o.format, cfg.Kafka.MaxMessageBytes, func(l ingest.Line) error {
 		if l.Err != nil {
-			return report(l.Pos, ingest.Reason(l.Err), l.Err, nil)
+			cur.bad = append(cur.bad, l)
+			return nil
 		}
 		st.events++
 		if len(buf)+len(l.Value) > cap(buf) {
@@ -308,6 +343,10 @@ func replay(ctx context.Context, cfg *config.Config, o replayOptions) (replaySta
 	})
 	if err == nil {
 		err = flush()
+	}
+	close(jobs)
+	if ferr := <-finished; ferr != nil {
+		err = ferr
 	}
 	if err != nil {
 		return st, err

@@ -70,36 +70,61 @@ type Pipeline struct {
 // Process runs a batch. On error nothing after the failing step happened and
 // the caller retries the same batch: windows and alerts are idempotent.
 func (p *Pipeline) Process(ctx context.Context, batch []Raw) error {
-	start := time.Now()
+	return p.Finish(ctx, p.Stage(batch))
+}
+
+// Staged is a batch decoded and prepared for scoring (see Stage).
+type Staged struct {
+	start   time.Time
+	batch   []Raw
+	items   []scoring.Item
+	raws    []*Raw
+	rejects []Reject
+	prep    *scoring.Prepared
+}
+
+// Stage decodes a batch and prepares its scoring: the work that touches no
+// store, which may run ahead while Finish works on earlier batches. A
+// Staged is finished once; after an error, stage the batch again.
+func (p *Pipeline) Stage(batch []Raw) *Staged {
+	st := &Staged{start: time.Now(), batch: batch}
 	events, errs := p.decode(batch)
-	items := make([]scoring.Item, 0, len(batch))
-	raws := make([]*Raw, 0, len(batch))
-	var rejects []Reject
+	st.items = make([]scoring.Item, 0, len(batch))
+	st.raws = make([]*Raw, 0, len(batch))
 	for i := range batch {
 		r := &batch[i]
 		if err := errs[i]; err != nil {
-			rejects = append(rejects, Reject{Raw: r, Reason: reasonOf(err), Err: err})
+			st.rejects = append(st.rejects, Reject{Raw: r, Reason: reasonOf(err), Err: err})
 			continue
 		}
-		items = append(items, scoring.Item{Event: events[i], Pos: r.Pos})
-		raws = append(raws, r)
+		st.items = append(st.items, scoring.Item{Event: events[i], Pos: r.Pos})
+		st.raws = append(st.raws, r)
 	}
 	if p.Observe.Decoded != nil {
-		p.Observe.Decoded(len(items))
+		p.Observe.Decoded(len(st.items))
 	}
+	st.prep = p.Scorer.Prepare(st.items)
+	return st
+}
+
+// Finish scores a staged batch, raises and writes its alerts and hands its
+// rejects to the dead-letter writer, as Process does. Batches of one
+// partition (or file) are finished in order.
+func (p *Pipeline) Finish(ctx context.Context, st *Staged) error {
 	// The counterparty history needs only the decoded events: record it
 	// while the batch is scored, and wait for it before reporting success.
 	recorded := make(chan error, 1)
-	go func() { recorded <- p.record(ctx, items) }()
-	late, err := p.raise(ctx, batch, items)
+	go func() { recorded <- p.record(ctx, st.items) }()
+	late, err := p.raise(ctx, st.batch, st.prep)
 	if rerr := <-recorded; err == nil && rerr != nil {
 		err = fmt.Errorf("rescreen registry: %w", rerr)
 	}
 	if err != nil {
 		return err
 	}
+	rejects := st.rejects
 	for _, l := range late {
-		rejects = append(rejects, Reject{Raw: raws[l.Index], Reason: l.Err.Reason, Err: l.Err})
+		rejects = append(rejects, Reject{Raw: st.raws[l.Index], Reason: l.Err.Reason, Err: l.Err})
 	}
 	if len(rejects) > 0 {
 		if p.Observe.Rejected != nil {
@@ -114,7 +139,7 @@ func (p *Pipeline) Process(ctx context.Context, batch []Raw) error {
 		}
 	}
 	if p.Observe.BatchTotal != nil {
-		p.Observe.BatchTotal(len(batch), time.Since(start))
+		p.Observe.BatchTotal(len(st.batch), time.Since(st.start))
 	}
 	return nil
 }
@@ -165,9 +190,9 @@ func reasonOf(err error) string {
 
 // raise scores the events, writes the alerts to every sink and saves the
 // alert state; it returns the events the scorer refused as too late.
-func (p *Pipeline) raise(ctx context.Context, batch []Raw, items []scoring.Item) ([]scoring.Rejected, error) {
+func (p *Pipeline) raise(ctx context.Context, batch []Raw, prep *scoring.Prepared) ([]scoring.Rejected, error) {
 	t0 := time.Now()
-	findings, late, err := p.Scorer.Score(ctx, items)
+	findings, late, err := p.Scorer.Apply(ctx, prep)
 	if err != nil {
 		return nil, err
 	}
