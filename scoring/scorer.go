@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sluice-aml/sluice/ingest"
+	"github.com/sluice-aml/sluice/internal/par"
 	"github.com/sluice-aml/sluice/rules"
 	"github.com/sluice-aml/sluice/scoring/evidence"
 	"github.com/sluice-aml/sluice/scoring/fx"
@@ -320,13 +321,6 @@ func (s *Scorer) release(sc *scratch) {
 	s.scratches.Put(sc)
 }
 
-func (sc *scratch) arena(w int) *arena {
-	for len(sc.arenas) <= w {
-		sc.arenas = append(sc.arenas, &arena{})
-	}
-	return sc.arenas[w]
-}
-
 var sides = [2]string{"to", "from"}
 
 // Score scores a batch. Events rejected as too late come back in rejected
@@ -447,25 +441,14 @@ func (s *Scorer) Apply(ctx context.Context, pb *Prepared) (findings []Finding, r
 // parallel runs fn over [0, n) in contiguous chunks, one per core when the
 // batch is big enough to be worth it, each with its own evaluator.
 func (s *Scorer) parallel(set *rules.Set, sc *scratch, n int, fn func(ev *rules.Evaluator, a *arena, lo, hi int)) {
-	workers := min(runtime.GOMAXPROCS(0), (n+127)/128)
-	if workers <= 1 {
+	for len(sc.arenas) < runtime.GOMAXPROCS(0) {
+		sc.arenas = append(sc.arenas, &arena{})
+	}
+	par.Chunks(n, 64, func(w, lo, hi int) {
 		ev := s.evaluator(set)
-		fn(ev, sc.arena(0), 0, n)
+		fn(ev, sc.arenas[w], lo, hi)
 		s.evals.Put(ev)
-		return
-	}
-	var wg sync.WaitGroup
-	size := (n + workers - 1) / workers
-	for w, lo := 0, 0; lo < n; w, lo = w+1, lo+size {
-		wg.Add(1)
-		go func(a *arena, lo, hi int) {
-			defer wg.Done()
-			ev := s.evaluator(set)
-			fn(ev, a, lo, hi)
-			s.evals.Put(ev)
-		}(sc.arena(w), lo, min(lo+size, n))
-	}
-	wg.Wait()
+	})
 }
 
 func (s *Scorer) evaluator(set *rules.Set) *rules.Evaluator {

@@ -8,12 +8,12 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"sync"
 	"time"
 
 	"github.com/sluice-aml/sluice/alerts"
 	"github.com/sluice-aml/sluice/ingest"
+	"github.com/sluice-aml/sluice/internal/par"
 	"github.com/sluice-aml/sluice/rules/screening/rescreen"
 	"github.com/sluice-aml/sluice/scoring"
 )
@@ -149,26 +149,11 @@ func (p *Pipeline) Finish(ctx context.Context, st *Staged) error {
 func (p *Pipeline) decode(batch []Raw) ([]*ingest.Event, []error) {
 	events := make([]*ingest.Event, len(batch))
 	errs := make([]error, len(batch))
-	run := func(lo, hi int) {
+	par.Chunks(len(batch), 128, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			events[i], errs[i] = p.Decoder.Decode(batch[i].Value)
 		}
-	}
-	workers := min(runtime.GOMAXPROCS(0), len(batch)/128)
-	if workers <= 1 {
-		run(0, len(batch))
-		return events, errs
-	}
-	var wg sync.WaitGroup
-	size := (len(batch) + workers - 1) / workers
-	for lo := 0; lo < len(batch); lo += size {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			run(lo, hi)
-		}(lo, min(lo+size, len(batch)))
-	}
-	wg.Wait()
+	})
 	return events, errs
 }
 

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"sync"
+
+	"github.com/sluice-aml/sluice/internal/par"
 )
 
 // adjacency is what a backend returns for one account: its kept edges of
@@ -230,30 +232,15 @@ func observe(ctx context.Context, cfg *Config, be backend, edges []Edge) ([]Sign
 // the batch (the adjacency read so far, the batch's own edges), so they
 // are spread over the cores when there are enough of them.
 func (b *batch) step(searches []*search, level int) {
-	workers := max(1, min(runtime.GOMAXPROCS(0), len(searches)/64))
-	for len(b.vcs) < workers {
+	for len(b.vcs) < runtime.GOMAXPROCS(0) {
 		b.vcs = append(b.vcs, newViewCache())
 	}
-	if workers == 1 {
-		for _, s := range searches {
-			s.vc = b.vcs[0]
+	par.Chunks(len(searches), 64, func(w, lo, hi int) {
+		for _, s := range searches[lo:hi] {
+			s.vc = b.vcs[w]
 			s.step(level)
 		}
-		return
-	}
-	var wg sync.WaitGroup
-	size := (len(searches) + workers - 1) / workers
-	for w, lo := 0, 0; lo < len(searches); w, lo = w+1, lo+size {
-		wg.Add(1)
-		go func(vc *viewCache, part []*search) {
-			defer wg.Done()
-			for _, s := range part {
-				s.vc = vc
-				s.step(level)
-			}
-		}(b.vcs[w], searches[lo:min(lo+size, len(searches))])
-	}
-	wg.Wait()
+	})
 }
 
 func (b *batch) addLoaded(accounts []string, adj map[string]*adjacency) {
