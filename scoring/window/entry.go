@@ -146,6 +146,12 @@ func (e *entry) apply(u *Update, s *groupSpec) {
 		in := &u.Inputs[i]
 		b := floorDiv(u.Time, s.bucketMs[i])
 		apply := in.Apply && !beyond
+		if !apply && in.NoRead {
+			// Nothing to add and nobody to tell: the feature is left as
+			// it is (its old buckets go at its next update).
+			out[i] = 0
+			continue
+		}
 		fs := &e.feats[i]
 		if f.Op == Distinct {
 			if fs.d == nil {
@@ -162,6 +168,9 @@ func (e *entry) apply(u *Update, s *groupSpec) {
 				dirty = &e.log.agg
 			}
 			out[i] = applyAgg(&fs.bk, f.Op, b, s.n[i], in.Value, apply, dirty)
+		}
+		if in.NoRead {
+			out[i] = 0
 		}
 	}
 	if beyond {

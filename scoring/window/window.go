@@ -18,7 +18,8 @@
 //     removed: the old edge is exact to one bucket, and an out-of-order event
 //     reads only what its key still keeps. An event later than a whole window
 //     behind the key's newest one therefore does not see buckets that newer
-//     events already dropped.
+//     events already dropped. A feature the update neither applies nor reads
+//     (Input.NoRead) is skipped: nothing of it changes and its Out is 0.
 //  3. If Input.Apply, the input is added to bucket b: count +1, sum +Value,
 //     max keeps the larger; distinct sets the member's score to the largest
 //     bucket it was seen in, then evicts, while more than DistinctCap
@@ -160,8 +161,9 @@ type Input struct {
 	Apply  bool   // false when the event does not pass the feature's filter: it is read, not written
 	Value  int64  // Sum and Max: amount in minor units; ignored by Count and Distinct
 	Member string // Distinct: the value counted (a counterparty, a city...)
-	// NoRead says the caller does not need this feature's value: a store may
-	// skip computing it and leave its Out at 0 (the input is still applied).
+	// NoRead says the caller does not need this feature's value: its Out is
+	// 0 (the input is still applied), and when the input does not apply
+	// either the feature is not touched (step 2 of the package doc).
 	NoRead bool
 }
 

@@ -73,6 +73,9 @@ func (m *model) apply(u *window.Update) (out []int64, replayed bool) {
 		b, n := f.BucketOf(u.Time), f.Buckets()
 		lo := b - n + 1
 		apply := in.Apply && !beyond
+		if in.NoRead && !apply {
+			continue // untouched, Out 0
+		}
 		if f.Op == window.Distinct {
 			sc := k.scores[i]
 			if sc == nil {
@@ -141,6 +144,11 @@ func (m *model) apply(u *window.Update) (out []int64, replayed bool) {
 				}
 				found = true
 			}
+		}
+	}
+	for i, in := range u.Inputs {
+		if in.NoRead {
+			out[i] = 0 // applied but not read
 		}
 	}
 	if !beyond {

@@ -127,6 +127,17 @@ func stepCases() []stepCase {
 			{"d", 0, ins(add(0), read()), vals(2, 5), false},
 			{"e", 0, ins(read(), add(7)), vals(2, 12), false},
 		}},
+		{"no-read", window.Group{Name: "nr", Features: []window.Feature{tenMin("n", window.Count, 0), tenMin("d", window.Distinct, 0)}}, []step{
+			{"a", 0, ins(add(0), member("x")), vals(1, 1), false},
+			// Applied but not read: counted, Out 0.
+			{"b", minute, ins(window.Input{Apply: true, NoRead: true}, window.Input{Apply: true, Member: "y", NoRead: true}), vals(0, 0), false},
+			// Neither applied nor read at B+20: untouched, its old buckets stay...
+			{"c", 20 * minute, ins(window.Input{NoRead: true}, window.Input{NoRead: true}), vals(0, 0), false},
+			// ...for an out-of-order read inside their window.
+			{"d", 5 * minute, ins(read(), read()), vals(2, 2), false},
+			{"e", 20 * minute, ins(read(), read()), vals(0, 0), false},
+			{"f", 5 * minute, ins(read(), read()), vals(0, 0), false},
+		}},
 		{"idempotent", window.Group{Name: "i", Features: []window.Feature{tenMin("n", window.Count, 0), tenMin("s", window.Sum, 0)}}, []step{
 			{"a", 0, ins(add(0), add(100)), vals(1, 100), false},
 			{"b", minute, ins(add(0), add(50)), vals(2, 150), false},
@@ -430,7 +441,7 @@ func RandomStream(n int, seed int64) []*window.Update {
 		u := &window.Update{Group: g, Key: fmt.Sprint("k", rng.Intn(5)), TxID: fmt.Sprint("t", i), Time: at}
 		for range g.Features {
 			u.Inputs = append(u.Inputs, window.Input{Apply: rng.Intn(5) != 0, Value: rng.Int63n(10_100) - 100,
-				Member: string(rune('a' + rng.Intn(8)))})
+				Member: string(rune('a' + rng.Intn(8))), NoRead: rng.Intn(4) == 0})
 		}
 		out = append(out, u)
 	}
