@@ -558,9 +558,10 @@ func (s *Scorer) prepare(ev *rules.Evaluator, a *arena, set *rules.Set, lay *lay
 	local := t + int64(off)*1000
 	// Groups with something to write or read, per side: most card payments
 	// have none, and get nothing allocated.
+	groups := [4]int{lay.acct, lay.acctLocal, lay.cust, lay.custLocal}
+	times := [4]int64{t, local, t, local}
 	var want [2][4]bool
 	var keys [2][4]string
-	var times [4]int64
 	total := 0
 	for si, sd := range sides {
 		party := party(e, sd)
@@ -574,7 +575,7 @@ func (s *Scorer) prepare(ev *rules.Evaluator, a *arena, set *rules.Set, lay *lay
 		// Only the features a rule that can fire on this kind reads are
 		// computed for this side.
 		reads := lay.reads(sd, e.Kind)
-		for gj, gi := range [4]int{lay.acct, lay.acctLocal, lay.cust, lay.custLocal} {
+		for gj, gi := range groups {
 			key := party.Account
 			if gj >= 2 {
 				key = party.CustomerID
@@ -592,7 +593,6 @@ func (s *Scorer) prepare(ev *rules.Evaluator, a *arena, set *rules.Set, lay *lay
 			}
 		}
 	}
-	times = [4]int64{t, local, t, local}
 	if total == 0 {
 		return nil
 	}
@@ -608,7 +608,7 @@ func (s *Scorer) prepare(ev *rules.Evaluator, a *arena, set *rules.Set, lay *lay
 			side, txID = "out", e.ID+":out"
 		}
 		reads := lay.reads(sd, e.Kind)
-		for gj, gi := range [4]int{lay.acct, lay.acctLocal, lay.cust, lay.custLocal} {
+		for gj, gi := range groups {
 			if !want[si][gj] {
 				continue
 			}
