@@ -1,0 +1,121 @@
+package pipeline_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sluice-aml/sluice/alerts"
+	"github.com/sluice-aml/sluice/ingest"
+	"github.com/sluice-aml/sluice/internal/pipeline"
+	"github.com/sluice-aml/sluice/rules"
+	"github.com/sluice-aml/sluice/scoring"
+	"github.com/sluice-aml/sluice/scoring/fx"
+	"github.com/sluice-aml/sluice/scoring/window"
+)
+
+// Every wire into an account is a finding on it.
+const ruleSet = `
+rules:
+  - id: any-wire
+    description: Every wire, so that every batch raises on its receiver.
+    score: 100
+    when: kind == "wire"
+    reason: "a wire of {{money .amount}} {{.currency}}"
+typologies:
+  - id: wires
+    description: Wires.
+    threshold: 50
+    rules:
+      - {rule: any-wire, weight: 1}
+`
+
+type sink struct {
+	mu  sync.Mutex
+	ids map[string]map[string]bool // subject account -> alert ids
+}
+
+func (s *sink) Write(_ context.Context, as []alerts.Alert) error {
+	// A write takes a while, as a broker's acknowledgement does: long
+	// enough for another batch to raise its alerts meanwhile.
+	time.Sleep(2 * time.Millisecond)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range as {
+		if s.ids[a.Subject.Account] == nil {
+			s.ids[a.Subject.Account] = map[string]bool{}
+		}
+		s.ids[a.Subject.Account][a.ID] = true
+	}
+	return nil
+}
+
+func wire(t *testing.T, id, to string, at time.Time) []byte {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{"id": id, "time": at.Format(time.RFC3339), "kind": "wire", "amount": "100.00", "currency": "CAD",
+		"from": map[string]any{"account": "from-" + id}, "to": map[string]any{"account": to}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestConcurrentBatchesRaiseOneAlert: two partitions' batches finished at
+// the same time, each with evidence on the same subject and typology within
+// the cool-down, give one alert (updated), never two.
+func TestConcurrentBatchesRaiseOneAlert(t *testing.T) {
+	set, err := rules.Parse(map[string][]byte{"rules.yaml": []byte(ruleSet)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rates, err := fx.Parse([]byte("version: test\nbase: CAD\nrates: {CAD: 1}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scoring.New(scoring.Config{}, rules.HolderOf(set), window.NewMemory(), rates, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mgr, err := alerts.NewManager(alerts.Config{CoolDown: 24 * time.Hour}, alerts.NewMemoryState())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &sink{ids: map[string]map[string]bool{}}
+	pl := &pipeline.Pipeline{Scorer: sc, Alerts: mgr, Sinks: []pipeline.Sink{out}}
+
+	const subjects = 50
+	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*subjects)
+	for i := range subjects {
+		to := fmt.Sprintf("acct-%d", i)
+		for p := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				id := fmt.Sprintf("tx-%d-%d", i, p)
+				raw := pipeline.Raw{Value: wire(t, id, to, at.Add(time.Duration(p)*time.Minute)),
+					Pos: ingest.Position{Topic: "tx", Partition: int32(p), Offset: int64(i)}}
+				errs <- pl.Process(context.Background(), []pipeline.Raw{raw})
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(out.ids) != subjects {
+		t.Fatalf("alerts on %d subjects, want %d", len(out.ids), subjects)
+	}
+	for acct, ids := range out.ids {
+		if len(ids) != 1 {
+			t.Errorf("%s: %d alerts (%v), want one updated alert", acct, len(ids), ids)
+		}
+	}
+}
