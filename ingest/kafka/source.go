@@ -178,21 +178,7 @@ func (s *Source) pump(ctx context.Context, r *kafkago.Reader, msgs chan<- kafkag
 // other partitions' batches are handled beside them (one waits on the
 // stores while another computes).
 func (s *Source) loop(ctx context.Context, h Handler, msgs <-chan kafkago.Message, fatal <-chan error, c *committer) error {
-	if s.cfg.Workers == 1 {
-		done := make(chan struct{})
-		go func() {
-			s.batches(ctx, h, msgs, c)
-			close(done)
-		}()
-		select {
-		case <-done:
-			return nil
-		case err := <-fatal:
-			return err
-		}
-	}
 	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	ins := make([]chan kafkago.Message, s.cfg.Workers)
 	var wg sync.WaitGroup
 	for w := range ins {
@@ -203,7 +189,12 @@ func (s *Source) loop(ctx context.Context, h Handler, msgs <-chan kafkago.Messag
 			s.batches(wctx, h, ins[w], c)
 		}()
 	}
-	defer wg.Wait()
+	// A batch being handled is finished (or abandoned, uncommitted, if its
+	// handler gives up on the cancelled context) before Run goes on.
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
 	for {
 		select {
 		case <-ctx.Done():
