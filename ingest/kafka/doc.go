@@ -4,7 +4,10 @@
 // Source consumes a topic as a member of a consumer group and hands the
 // messages to a Handler in batches. Messages of one partition are handed over
 // in offset order, never concurrently, and an offset is committed only after
-// the handler returned nil for the batch holding it. When the handler fails
+// the handler returned nil for the batch holding it. With Workers > 1,
+// batches of different partitions are handled at once (a partition always
+// by the same worker), so the handler must be safe for concurrent use.
+// When the handler fails
 // (Redis or the alert sink is down) the Source pauses, retries the same batch
 // with exponential backoff and resumes by itself once it succeeds, so the
 // stream is delivered at least once and the handler must be idempotent.
