@@ -24,9 +24,19 @@
 //     true-positive alerts / alerts. F1 is 2PR/(P+R) of that precision and
 //     the overall recall.
 //   - Account level (AMLSim, whose labels are per account): an account is
-//     flagged when it is the subject of an alert, or, when the transactions
-//     are given, a party to any transaction an alert lists. Precision, recall
-//     and F1 are over accounts against isFraud.
+//     flagged when it is the subject of an alert. Precision, recall and F1
+//     are over accounts against isFraud. An alert asserts something about
+//     its subject only: the transactions it lists are the subject's
+//     evidence, and their counterparties are whoever the subject happened
+//     to deal with (a fan-in subject's ordinary senders, a payroll's
+//     employees), so counting them measures how much evidence a rule lists,
+//     not what it detected. A pattern's members are each flagged by alerts
+//     on their own transfers. When the transactions are given, the figure
+//     with every party of every listed transaction counted as flagged is
+//     reported beside it (WithCounterparties), for comparison.
+//     Options.Subset restricts both the labels and the flagged accounts to
+//     part of the population (halves of it, to show a rule set is not fitted
+//     to one part).
 package eval
 
 import (
@@ -63,6 +73,10 @@ type Options struct {
 	TxAccounts  map[string][2]string
 	Format      string // for the report
 	NoSubjectID bool   // match by account only, not by customer id
+	// Subset, when set, keeps only the accounts it returns true for, in the
+	// account-level evaluation: labels, flagged accounts and alerts (by
+	// subject).
+	Subset func(account string) bool
 	// Since drops the instances that start and the alerts raised before it:
 	// the windows' warm-up, when baselines (30-day history) are still empty,
 	// as they never are in a bank that has been running.
@@ -143,7 +157,8 @@ type BenignRow struct {
 	Alerted   int    `json:"alerted"`
 }
 
-// AccountLevel is the account-level confusion (AMLSim).
+// AccountLevel is the account-level confusion (AMLSim): flagged accounts
+// are alert subjects.
 type AccountLevel struct {
 	Labelled      int     `json:"labelled_fraud"`
 	Flagged       int     `json:"flagged"`
@@ -151,6 +166,9 @@ type AccountLevel struct {
 	Precision     float64 `json:"precision"`
 	Recall        float64 `json:"recall"`
 	F1            float64 `json:"f1"`
+	// WithCounterparties is the same with every party of every transaction
+	// an alert lists counted as flagged too (when the transactions are given).
+	WithCounterparties *AccountLevel `json:"with_counterparties,omitempty"`
 }
 
 // ReadAlerts reads alerts JSON Lines and keeps the latest version of each id,
@@ -447,33 +465,46 @@ func alertedBenign(instances []Instance, as []alerts.Alert, grace time.Duration,
 
 // EvaluateAccounts scores alerts against account labels (AMLSim isFraud).
 func EvaluateAccounts(labels map[string]bool, as []alerts.Alert, o Options) Report {
-	flagged := map[string]bool{}
+	keep := func(acct string) bool { return o.Subset == nil || o.Subset(acct) }
+	if o.Subset != nil {
+		sub := make(map[string]bool, len(labels))
+		for acct, fraud := range labels {
+			if keep(acct) {
+				sub[acct] = fraud
+			}
+		}
+		labels = sub
+		var kept []alerts.Alert
+		for _, a := range as {
+			if keep(a.Subject.Account) {
+				kept = append(kept, a)
+			}
+		}
+		as = kept
+	}
+	subjects := map[string]bool{}
 	for _, a := range as {
-		flagged[a.Subject.Account] = true
-		if o.TxAccounts != nil {
+		subjects[a.Subject.Account] = true
+	}
+	al := confusion(labels, subjects)
+	if o.TxAccounts != nil {
+		parties := map[string]bool{}
+		for acct := range subjects {
+			parties[acct] = true
+		}
+		for _, a := range as {
 			for _, id := range a.Transactions {
 				if p, ok := o.TxAccounts[id]; ok {
-					flagged[p[0]] = true
-					flagged[p[1]] = true
+					for _, acct := range p {
+						if keep(acct) {
+							parties[acct] = true
+						}
+					}
 				}
 			}
 		}
+		al.WithCounterparties = confusion(labels, parties)
 	}
-	al := &AccountLevel{}
-	for _, fraud := range labels {
-		if fraud {
-			al.Labelled++
-		}
-	}
-	for acct := range flagged {
-		al.Flagged++
-		if labels[acct] {
-			al.TruePositives++
-		}
-	}
-	al.Precision = ratio(al.TruePositives, al.Flagged)
-	al.Recall = ratio(al.TruePositives, al.Labelled)
-	al.F1 = f1(al.Precision, al.Recall)
 	rep := Report{Format: o.Format, Alerts: len(as), AccountLevel: al, AlertsByTypology: map[string]int{}}
 	for _, a := range as {
 		if labels[a.Subject.Account] {
@@ -496,13 +527,37 @@ func EvaluateAccounts(labels map[string]bool, as []alerts.Alert, o Options) Repo
 	return rep
 }
 
+// confusion compares flagged accounts with the labels; a flagged account
+// without a label counts as flagged, not fraudulent.
+func confusion(labels, flagged map[string]bool) *AccountLevel {
+	al := &AccountLevel{Flagged: len(flagged)}
+	for _, fraud := range labels {
+		if fraud {
+			al.Labelled++
+		}
+	}
+	for acct := range flagged {
+		if labels[acct] {
+			al.TruePositives++
+		}
+	}
+	al.Precision = ratio(al.TruePositives, al.Flagged)
+	al.Recall = ratio(al.TruePositives, al.Labelled)
+	al.F1 = f1(al.Precision, al.Recall)
+	return al
+}
+
 // WriteTable prints the report for people.
 func (r Report) WriteTable(w io.Writer) error {
 	var b strings.Builder
 	if r.AccountLevel != nil {
 		al := r.AccountLevel
-		fmt.Fprintf(&b, "account level: %d flagged, %d labelled fraudulent, %d true positives\n", al.Flagged, al.Labelled, al.TruePositives)
+		fmt.Fprintf(&b, "account level (alert subjects): %d flagged, %d labelled fraudulent, %d true positives\n", al.Flagged, al.Labelled, al.TruePositives)
 		fmt.Fprintf(&b, "  precision %.3f  recall %.3f  F1 %.3f\n", al.Precision, al.Recall, al.F1)
+		if c := al.WithCounterparties; c != nil {
+			fmt.Fprintf(&b, "with the counterparties of listed transactions: %d flagged, %d true positives\n", c.Flagged, c.TruePositives)
+			fmt.Fprintf(&b, "  precision %.3f  recall %.3f  F1 %.3f\n", c.Precision, c.Recall, c.F1)
+		}
 		fmt.Fprintf(&b, "alerts %d (%d on fraudulent subjects, precision %.3f)", r.Alerts, r.TruePositiveAlerts, r.Precision)
 		if r.Accounts > 0 {
 			fmt.Fprintf(&b, ", %.1f per 10,000 accounts", r.AlertsPer10k)

@@ -120,29 +120,55 @@ func TestEvaluateAccountsAMLSimFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	txs, err := AMLSimTransactions(open(t, "testdata/amlsim_transactions.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type confusion struct {
+		labelled, flagged, tp int
+	}
+	check := func(t *testing.T, what string, al *AccountLevel, want confusion) {
+		t.Helper()
+		p := float64(want.tp) / float64(want.flagged)
+		r := float64(want.tp) / float64(want.labelled)
+		if al == nil || al.Labelled != want.labelled || al.Flagged != want.flagged || al.TruePositives != want.tp ||
+			!near(al.Precision, p) || !near(al.Recall, r) || !near(al.F1, 2*p*r/(p+r)) {
+			t.Fatalf("%s: %+v, want %+v", what, al, want)
+		}
+	}
+	odd := func(acct string) bool { return (acct[len(acct)-1]-'0')%2 == 1 }
 	for _, tc := range []struct {
-		name                  string
-		withTx                bool
-		flagged, tp           int
-		precision, recall, f1 float64
+		name          string
+		withTx        bool
+		subset        func(string) bool
+		subjects      confusion
+		counterparts  *confusion
+		alerts, tpAls int
 	}{
-		{"subjects only", false, 3, 2, 2.0 / 3, 0.5, 2 * (2.0 / 3 * 0.5) / (2.0/3 + 0.5)},
-		{"with counterparties", true, 5, 3, 0.6, 0.75, 2 * 0.6 * 0.75 / 1.35},
+		// Subjects acct-2 (fraud), acct-7 (not), acct-3 (fraud); acct-4
+		// (fraud) and acct-8 (not) are only counterparties of listed
+		// transactions.
+		{name: "subjects only", subjects: confusion{4, 3, 2}, alerts: 3, tpAls: 2},
+		{name: "with counterparties", withTx: true, subjects: confusion{4, 3, 2}, counterparts: &confusion{4, 5, 3}, alerts: 3, tpAls: 2},
+		// Odd accounts: fraud 3 and 5; acct-7 and acct-3 are subjects.
+		{name: "odd half", withTx: true, subset: odd, subjects: confusion{2, 2, 1}, counterparts: &confusion{2, 2, 1}, alerts: 2, tpAls: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o := Options{}
+			o := Options{Subset: tc.subset}
 			if tc.withTx {
-				if o.TxAccounts, err = AMLSimTransactions(open(t, "testdata/amlsim_transactions.csv")); err != nil {
-					t.Fatal(err)
-				}
+				o.TxAccounts = txs
 			}
 			rep := EvaluateAccounts(labels, as, o)
-			al := rep.AccountLevel
-			if al.Labelled != 4 || al.Flagged != tc.flagged || al.TruePositives != tc.tp || !near(al.Precision, tc.precision) || !near(al.Recall, tc.recall) || !near(al.F1, tc.f1) {
-				t.Fatalf("%+v", al)
+			check(t, "subjects", rep.AccountLevel, tc.subjects)
+			if tc.counterparts == nil {
+				if rep.AccountLevel.WithCounterparties != nil {
+					t.Fatalf("counterparties counted without transactions: %+v", rep.AccountLevel.WithCounterparties)
+				}
+			} else {
+				check(t, "with counterparties", rep.AccountLevel.WithCounterparties, *tc.counterparts)
 			}
-			if rep.Alerts != 3 || rep.TruePositiveAlerts != 2 || !near(rep.AlertsPer10k, 3000) {
-				t.Fatalf("alerts %d tp %d per10k %v", rep.Alerts, rep.TruePositiveAlerts, rep.AlertsPer10k)
+			if rep.Alerts != tc.alerts || rep.TruePositiveAlerts != tc.tpAls || rep.F1 != rep.AccountLevel.F1 {
+				t.Fatalf("alerts %d tp %d F1 %v", rep.Alerts, rep.TruePositiveAlerts, rep.F1)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -275,6 +276,11 @@ func TestPatternsMeetCatalogueCore(t *testing.T) {
 			}
 			if len(peers) < 10 || span > 4*24*time.Hour {
 				t.Fatalf("%s %s: %d distinct counterparties over %s", l.Typology, l.Subject, len(peers), span)
+			}
+			// The variant names the distinct senders ("12_senders_3d"):
+			// a sender drawn twice would leave the pattern one short.
+			if l.Typology == "fan_in" && !strings.HasPrefix(l.Variant, strconv.Itoa(len(peers))+"_senders") {
+				t.Fatalf("fan_in %s (%s): %d distinct senders", l.Subject, l.Variant, len(peers))
 			}
 		case "cycle":
 			if es[0].From.Account != l.Subject || es[len(es)-1].To.Account != l.Subject || len(es) < 2 || len(es) > 6 {

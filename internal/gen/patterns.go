@@ -490,8 +490,16 @@ func (p *planner) fanIn(m []*cust) {
 	d := p.start(w + 1)
 	l := p.e.label("fan_in", strconv.Itoa(n)+"_senders_"+strconv.Itoa(w)+"d", c)
 	t0 := p.e.at(c.home, d, uniform(r, 7, 12))
+	// The label promises n distinct senders: one of our customers or a
+	// company name drawn twice would make it n-1, below what the catalogue
+	// calls this pattern.
+	seen := map[string]bool{}
 	for _, off := range p.sortedOffsets(n, 0, time.Duration(w)*24*time.Hour-time.Hour) {
 		from := p.sender(c)
+		for seen[from.Account] {
+			from = p.sender(c)
+		}
+		seen[from.Account] = true
 		kind := pick(r, []string{"eft", "wire", p2pKind(c.Country), payKind(c.Country)})
 		l.add(p.transfer(kind, t0.Add(off), round(uniform(r, 800, 6000)*fx, 1), c.ccy, from, c.ownParty(0), "online", pick(r, []string{"", "invoice", "payment", "order"})))
 	}

@@ -22,7 +22,7 @@ var libraryCovered = []string{
 	"low-income-large-inflows", "low-income-onward", "support-purpose-large",
 	"goods-payment-outside-industry", "bulk-cash-to-mexico",
 	// graph_test.go
-	"graph-cycle", "graph-scatter-gather", "graph-gather-scatter", "graph-bipartite", "graph-stack",
+	"graph-cycle", "graph-scatter-gather", "graph-gather-scatter", "graph-gather-scatter-business", "graph-bipartite", "graph-stack",
 }
 
 // expectHit checks that rule fired on transaction tx with exactly reason.

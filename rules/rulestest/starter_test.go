@@ -548,7 +548,7 @@ func TestFanInBusinessBurst(t *testing.T) {
 	}
 	a := tr.ExpectAlert("CA-001-730", "fan_in")
 	expectHit(t, tr, "CA-001-730", last, "fan-in-senders-business",
-		"13 distinct senders paid this business within 7 days: 13 of its 18 credits in 30 days")
+		"13 distinct senders paid this business within 7 days: 12 transfers within 96 hours, against 0.9 in a usual 96 hours of the previous 26 days")
 	if a != nil && len(a.Transactions) < 10 {
 		t.Errorf("the alert should list the senders' payments, got %v", a.Transactions)
 	}
@@ -574,6 +574,93 @@ func TestFanInBusinessSteadyCustomers(t *testing.T) {
 	for _, e := range lastWeek {
 		if strings.Contains(hitIDs(tr.Hits(e.ID)), "fan-in-senders-business") {
 			t.Errorf("a business paid by the same customers every week is not a fan-in (%s)\n%s", e.ID, tr.Explain("CA-001-740"))
+		}
+	}
+}
+
+// busyBusiness returns a convenience store's ordinary days: its takings
+// deposited in cash every day but Sunday, and four transfers from distinct
+// clients every weekday, for the given number of days from start.
+func busyBusiness(s *scenario, to *ingest.Party, start time.Time, days int) (all, transfers []*ingest.Event) {
+	for d := 0; d < days; d++ {
+		day := start.Add(time.Duration(d) * 24 * time.Hour)
+		if day.Weekday() != time.Sunday {
+			all = append(all, s.cash(day.Add(hours(15)), "2400.00", "CAD", to, "CA", "BC", "Vancouver"))
+		}
+		if day.Weekday() == time.Saturday || day.Weekday() == time.Sunday {
+			continue
+		}
+		for c := 0; c < 4; c++ {
+			e := s.ev(day.Add(hours(float64(9+2*c))), "eft", "850.00", "CAD", acct(fmt.Sprintf("CA-CL-%s-%02d-%d", s.prefix, d, c)), to)
+			all = append(all, e)
+			transfers = append(transfers, e)
+		}
+	}
+	return all, transfers
+}
+
+// feedInOrder feeds events in event-time order.
+func feedInOrder(tr *rulestest.Tester, evs []*ingest.Event) {
+	slices.SortStableFunc(evs, func(a, b *ingest.Event) int { return a.Time.Compare(b.Time) })
+	tr.Feed(evs...)
+}
+
+// A busy business (20 transfers a week from its clients, and its daily cash
+// takings) has a fan-in of 15 new senders, and another three weeks later:
+// the first one sits in the second's 30-day baseline, yet the second is a
+// burst within 96 hours as well. A weekly count would miss it: 35 of the 30
+// days' 116 transfers is under half.
+func TestFanInBusinessSecondBurst(t *testing.T) {
+	profiles := map[string]rules.Profile{"C-735": {Known: true, Type: "organization", Industry: "445131", Opened: monday.AddDate(-3, 0, 0)}}
+	tr := rulestest.NewWith(t, rulestest.Config{Paths: starter, Profiles: profiles})
+	s := &scenario{prefix: "burst2"}
+	to := cust("CA-001-735", "C-735")
+	day := func(d int) time.Time { return monday.Add(time.Duration(d) * 24 * time.Hour) }
+	// Thirty days of history before the first burst, as a bank that has
+	// been running has.
+	evs, ordinary := busyBusiness(s, to, monday, 56)
+	var bursts []*ingest.Event
+	for b, start := range []time.Time{day(30), day(51)} {
+		for i := 0; i < 15; i++ {
+			e := s.ev(start.Add(hours(float64(1+i*5))), "wire", "2900.00", "CAD", acct(fmt.Sprintf("US-NEW-%d-%02d", b, i)), to)
+			evs = append(evs, e)
+			if i == 14 {
+				bursts = append(bursts, e)
+			}
+		}
+	}
+	feedInOrder(tr, evs)
+	for _, e := range bursts {
+		if !strings.Contains(hitIDs(tr.Hits(e.ID)), "fan-in-senders-business") {
+			t.Errorf("fan-in-senders-business did not fire on %s\n%s", e.ID, tr.Explain("CA-001-735"))
+		}
+	}
+	for _, e := range ordinary {
+		// Between the bursts, once the first one's 96 hours are past (the
+		// first 30 days fill the windows).
+		if e.Time.Before(day(35)) || e.Time.After(day(51)) {
+			continue
+		}
+		if strings.Contains(hitIDs(tr.Hits(e.ID)), "fan-in-senders-business") {
+			t.Errorf("fan-in-senders-business fired on %s, a client's ordinary payment\n%s", e.ID, tr.Explain("CA-001-735"))
+		}
+	}
+}
+
+// The same busy business with no fan-in: once its 30-day history is in the
+// windows, its clients and cash takings never make a burst.
+func TestFanInBusyBusinessNoBurst(t *testing.T) {
+	profiles := map[string]rules.Profile{"C-736": {Known: true, Type: "organization", Industry: "445131", Opened: monday.AddDate(-3, 0, 0)}}
+	tr := rulestest.NewWith(t, rulestest.Config{Paths: starter, Profiles: profiles})
+	s := &scenario{prefix: "busy"}
+	evs, transfers := busyBusiness(s, cust("CA-001-736", "C-736"), monday, 60)
+	feedInOrder(tr, evs)
+	for _, e := range transfers {
+		if e.Time.Before(monday.Add(30 * 24 * time.Hour)) {
+			continue
+		}
+		if strings.Contains(hitIDs(tr.Hits(e.ID)), "fan-in-senders-business") {
+			t.Errorf("fan-in-senders-business fired on %s, a client's ordinary payment\n%s", e.ID, tr.Explain("CA-001-736"))
 		}
 	}
 }
