@@ -23,7 +23,7 @@ func evalCmd(args []string) int {
 	alertsPath := fs.String("alerts", "", "alerts `file` (JSON Lines, as written by replay)")
 	format := fs.String("format", "", "labels format: gen, ibm-aml or amlsim (default: from the file name)")
 	asJSON := fs.Bool("json", false, "write the report as one JSON object")
-	txPath := fs.String("transactions", "", "the transactions `file` the alerts came from (ibm-aml CSV or amlsim CSV): links pattern rows to event ids, adds Is Laundering labels, counts accounts; for amlsim, alert counterparties count as flagged")
+	txPath := fs.String("transactions", "", "the transactions `file` the alerts came from (ibm-aml CSV or amlsim CSV): links pattern rows to event ids, adds Is Laundering labels, counts accounts; for amlsim, also reports the figure with alert counterparties counted as flagged")
 	customersPath := fs.String("customers", "", "gen customers `file`, to count accounts (default: beside the labels file)")
 	accounts := fs.Int("accounts", 0, "accounts in the population, for alerts per 10,000 accounts (overrides what the files say)")
 	grace := fs.Duration("grace", 48*time.Hour, "how long after an instance's last transaction an alert on its subject still counts")
