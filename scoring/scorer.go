@@ -159,6 +159,9 @@ type layout struct {
 	// graph says some rule reads graph signals; otherwise the graph store
 	// is neither searched nor fed.
 	graph bool
+	// evidence[k][s] lists the features keyed by account (k 0) or customer
+	// (k 1) that an event counts in on side in (s 0) or out (s 1).
+	evidence [2][2][]int
 }
 
 func (s *Scorer) layoutOf(set *rules.Set) *layout {
@@ -176,6 +179,15 @@ func (s *Scorer) layoutOf(set *rules.Set) *layout {
 	for i, f := range set.Features {
 		if l.used[i] && f.Filter >= 0 {
 			l.filters[f.Filter] = true
+		}
+		k := 0
+		if f.Key == "customer" {
+			k = 1
+		}
+		for sd, side := range []string{"in", "out"} {
+			if f.Side == "any" || f.Side == side {
+				l.evidence[k][sd] = append(l.evidence[k][sd], i)
+			}
 		}
 	}
 	add := func(name string, f *rules.Feature) int {
@@ -399,7 +411,7 @@ func (s *Scorer) Apply(ctx context.Context, pb *Prepared) (findings []Finding, r
 	}
 	if s.Evidence != nil {
 		wg.Add(1)
-		go func() { defer wg.Done(); eerr = s.Evidence.Add(ctx, s.evidenceItems(set, preps)) }()
+		go func() { defer wg.Done(); eerr = s.Evidence.Add(ctx, s.evidenceItems(set, lay, preps)) }()
 	}
 	wg.Wait()
 	switch {
@@ -741,9 +753,9 @@ const MaxEvidence = 100
 
 // evidenceItems records, per account (and per customer for customer
 // features), the features each event of the batch counted in.
-func (s *Scorer) evidenceItems(set *rules.Set, preps []*prepared) []evidence.Item {
-	var items []evidence.Item
-	n := len(set.Features)
+func (s *Scorer) evidenceItems(set *rules.Set, lay *layout, preps []*prepared) []evidence.Item {
+	items := make([]evidence.Item, 0, 2*len(preps))
+	words := (len(set.Features) + 63) / 64
 	for _, p := range preps {
 		e := p.item.Event
 		for _, sd := range sides {
@@ -751,28 +763,30 @@ func (s *Scorer) evidenceItems(set *rules.Set, preps []*prepared) []evidence.Ite
 			if pt == nil || pt.Account == "" {
 				continue
 			}
-			side := "in"
+			side := 0
 			if sd == "from" {
-				side = "out"
+				side = 1
 			}
-			for _, key := range []string{"account", "customer"} {
-				id := pt.Account
-				if key == "customer" {
-					if pt.CustomerID == "" {
-						continue
+			for k, id := range [2]string{pt.Account, pt.CustomerID} {
+				if id == "" {
+					continue
+				}
+				var mask []uint64
+				for _, i := range lay.evidence[k][side] {
+					if p.pass[i] {
+						if mask == nil {
+							mask = make([]uint64, words)
+						}
+						mask[i/64] |= 1 << (uint(i) % 64)
 					}
-					id = "c:" + pt.CustomerID
 				}
-				any := false
-				mask := evidence.MaskOf(n, func(i int) bool {
-					f := set.Features[i]
-					ok := f.Key == key && p.pass[i] && (f.Side == "any" || f.Side == side)
-					any = any || ok
-					return ok
-				})
-				if any {
-					items = append(items, evidence.Item{Key: id, Entry: evidence.Entry{TxID: e.ID, Time: e.Time.UnixMilli(), Mask: mask}})
+				if mask == nil {
+					continue
 				}
+				if k == 1 {
+					id = "c:" + id
+				}
+				items = append(items, evidence.Item{Key: id, Entry: evidence.Entry{TxID: e.ID, Time: e.Time.UnixMilli(), Mask: mask}})
 			}
 		}
 	}

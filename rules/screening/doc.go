@@ -43,7 +43,8 @@
 // A query touches only the names that share a (possibly fuzzy) token with
 // it, through the token postings, and fully scores only those whose matched
 // query weight could still reach the threshold. Results of recent queries are
-// kept in an LRU cache keyed by the normalized query.
+// kept in a bounded cache keyed by the name as given and by the normalized
+// query.
 //
 // # Quality and speed
 //

@@ -48,7 +48,8 @@ type Screener struct {
 	wallets map[string][]int32 // normalized address -> entries
 	ids     map[string][]int32 // normalized identifier -> entries
 
-	cache *lru
+	// cache holds results by normalized query, raw by the name as given.
+	cache, raw *cache
 	pool  sync.Pool
 }
 
@@ -147,7 +148,7 @@ func New(set *lists.Set, cfg Config) (*Screener, error) {
 		}
 	}
 	if cfg.CacheSize > 0 {
-		s.cache = newLRU(cfg.CacheSize)
+		s.cache, s.raw = newCache(cfg.CacheSize), newCache(cfg.CacheSize)
 	}
 	s.pool.New = func() any {
 		return &scratch{acc: make([]float32, len(s.names)), mark: make([]int32, len(s.names))}
@@ -268,9 +269,8 @@ func (s *Screener) match(e *lists.Entry, listed, query string, score float64, ex
 func (s *Screener) ScreenName(name string) []Match {
 	// Counterparties repeat with the same spelling: look the raw name up
 	// first, before normalizing it.
-	raw := "\x00" + name
-	if s.cache != nil {
-		if ms, ok := s.cache.get(raw); ok {
+	if s.raw != nil {
+		if ms, ok := s.raw.get(name); ok {
 			return withQuery(ms, name)
 		}
 	}
@@ -288,7 +288,7 @@ func (s *Screener) ScreenName(name string) []Match {
 	}
 	if s.cache != nil {
 		s.cache.put(key, ms)
-		s.cache.put(raw, ms)
+		s.raw.put(name, ms)
 	}
 	return withQuery(ms, name)
 }

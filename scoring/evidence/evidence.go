@@ -107,7 +107,9 @@ func (s *Memory) Add(_ context.Context, items []Item) error {
 	defer s.mu.Unlock()
 	for _, it := range items {
 		l := append(s.m[it.Key], it.Entry)
-		if len(l) > s.keep {
+		// A list may hold up to twice keep, so that trimming it (a copy)
+		// happens once per keep additions, not at each.
+		if len(l) > 2*s.keep {
 			l = append(l[:0:0], l[len(l)-s.keep:]...)
 		}
 		s.m[it.Key] = l
@@ -121,6 +123,7 @@ func (s *Memory) Recent(_ context.Context, keys []string) ([][]Entry, error) {
 	out := make([][]Entry, len(keys))
 	for i, k := range keys {
 		l := s.m[k]
+		l = l[max(0, len(l)-s.keep):]
 		es := make([]Entry, 0, len(l))
 		for j := len(l) - 1; j >= 0; j-- {
 			es = append(es, l[j])

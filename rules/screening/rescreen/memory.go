@@ -19,7 +19,8 @@ type Memory struct {
 }
 
 type item struct {
-	member string
+	key    string // account and counterparty, the map key
+	member string // as in Redis, for the same order
 	ms     int64
 	seen   Seen
 	idx    int
@@ -48,7 +49,8 @@ func (m *Memory) Record(ctx context.Context, seen []Seen) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, s := range seen {
-		k, ms := s.member(), s.Time.UnixMilli()
+		// The member hash is made only for a new pair: most events repeat one.
+		k, ms := s.Account+"\x00"+s.Counterparty(), s.Time.UnixMilli()
 		if it, ok := m.entries[k]; ok {
 			if ms < it.ms {
 				continue
@@ -56,7 +58,7 @@ func (m *Memory) Record(ctx context.Context, seen []Seen) error {
 			it.ms, it.seen = ms, s
 			heap.Fix(&m.old, it.idx)
 		} else {
-			it := &item{member: k, ms: ms, seen: s}
+			it := &item{key: k, member: s.member(), ms: ms, seen: s}
 			m.entries[k] = it
 			heap.Push(&m.old, it)
 		}
@@ -65,7 +67,7 @@ func (m *Memory) Record(ctx context.Context, seen []Seen) error {
 	cut := m.newest - m.cfg.Horizon.Milliseconds()
 	for len(m.old) > 0 && (m.old[0].ms < cut || len(m.old) > m.cfg.MaxEntries) {
 		it := heap.Pop(&m.old).(*item)
-		delete(m.entries, it.member)
+		delete(m.entries, it.key)
 	}
 	return nil
 }
