@@ -50,6 +50,7 @@ type Feature struct {
 	Local  bool        // buckets are calendar days in the event's own UTC offset
 	Index  int         // position in Env.F
 	Money  bool        // sum or max of money: stored in minor units, shown in major units
+	Scaled bool        // sum or max: stored in hundredths (minor units for money), read back divided by 100
 	Where  *vm.Program // nil: every event
 	Filter int         // index in Set.Filters of Where, -1 when nil: features that share a condition share its evaluation
 	Value  *vm.Program // nil: the base-currency amount
@@ -373,6 +374,7 @@ func (c *compiler) feature(d *FeatureDef, errs *Errors) {
 	case "count":
 	case "sum", "max":
 		f.Money = d.Value == ""
+		f.Scaled = true
 	case "distinct":
 		if d.Of == "" {
 			le("of", "a distinct feature needs `of`, the value to count (e.g. from.account)")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"strconv"
@@ -549,7 +550,14 @@ func (s *Scorer) prepare(ev *rules.Evaluator, a *arena, set *rules.Set, lay *lay
 				s.reportError(fmt.Errorf("feature %s: value: %w", f.Name, err))
 				continue
 			}
-			value[i] = int64(v*100 + 0.5)
+			// Kept in hundredths, as money is in minor units, rounded
+			// half away from zero whatever the sign.
+			h := math.Round(v * 100)
+			if math.IsNaN(h) || math.Abs(h) > maxScaled {
+				s.reportError(fmt.Errorf("feature %s: value %v is out of range", f.Name, v))
+				continue
+			}
+			value[i] = int64(h)
 		case f.Of != nil:
 			m, err := ev.Member(f, &p.env)
 			if err != nil {
@@ -709,7 +717,7 @@ func (s *Scorer) evaluate(ev *rules.Evaluator, a *arena, set *rules.Set, lay *la
 			u, gi := &p.ups[k], p.gidx[k]
 			for j, fi := range lay.slot[gi] {
 				v := float64(u.Out[j])
-				if set.Features[fi].Money {
+				if set.Features[fi].Scaled {
 					v /= 100
 				}
 				env.F[fi] = v
@@ -747,6 +755,10 @@ func (s *Scorer) evaluate(ev *rules.Evaluator, a *arena, set *rules.Set, lay *la
 // Layout returns the window groups of the rule set in force (tests and
 // tools read windows with them).
 func (s *Scorer) Layout() []*window.Group { return s.layoutOf(s.rules.Current()).groups }
+
+// maxScaled bounds a feature value in hundredths: sums of a window's
+// values stay far from overflowing int64.
+const maxScaled = 1e15
 
 // MaxEvidence bounds the transactions listed per finding.
 const MaxEvidence = 100

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -147,5 +149,33 @@ func TestConfigValidate(t *testing.T) {
 	c = Config{Paths: starter}
 	if err := c.Validate(); err != nil || c.FX != filepath.Join("..", "..", "configs", "fx.yaml") {
 		t.Errorf("default FX %q: %v", c.FX, err)
+	}
+}
+
+// A feature with a `value:` reads back in the units of its expression (it
+// is kept in hundredths, as money is in cents), and a negative value rounds
+// as a positive one does.
+func TestValueFeaturesReadInTheirUnits(t *testing.T) {
+	tr := NewWith(t, Config{Paths: []string{filepath.Join("testdata", "values")}, FX: filepath.Join("..", "..", "configs", "fx.yaml")})
+	a := &ingest.Party{Account: "A"}
+	at := time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC)
+	for i, amt := range []string{"100.005", "12.345", "250.50"} {
+		tr.Feed(&ingest.Event{ID: fmt.Sprintf("v%d", i), Time: at.Add(time.Duration(i) * time.Hour), Kind: "wire",
+			Amount: Amount(amt), Currency: "CAD", From: a, To: &ingest.Party{Account: fmt.Sprintf("B%d", i)}})
+	}
+	hits := tr.Hits("v2")
+	if len(hits) != 1 {
+		t.Fatalf("hits on v2: %v", hits)
+	}
+	got := hits[0].Values
+	// 100.005 and 12.345 CAD are 100.01 and 12.35 in base-currency cents.
+	want := map[string]float64{"largest": 501.00, "smallest": 12.35, "total": 362.86}
+	for k, w := range want {
+		if v, err := strconv.ParseFloat(fmt.Sprint(got[k]), 64); err != nil || math.Abs(v-w) > 1e-9 {
+			t.Errorf("%s = %v (%T), want %v", k, got[k], got[k], w)
+		}
+	}
+	if r := hits[0].Reason; r != "largest 501.00, smallest 12.35, total 362.86" {
+		t.Errorf("reason %q", r)
 	}
 }

@@ -50,7 +50,7 @@ type Screener struct {
 
 	// cache holds results by normalized query, raw by the name as given.
 	cache, raw *cache
-	pool  sync.Pool
+	pool       sync.Pool
 }
 
 type indexedName struct {
