@@ -10,7 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,6 +35,7 @@ func benchCmd(args []string) int {
 	events := fs.Int("events", 200_000, "events in the throughput run")
 	partitions := fs.Int("partitions", 8, "partitions of the transactions topic")
 	latencySecs := fs.Duration("latency-duration", 10*time.Second, "length of the latency run at half the measured rate (0 skips it)")
+	rate := fs.Float64("rate", 0, "events/s of the latency run (default half the measured throughput): compare latencies at one rate")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: sluice bench [--store memory|redis] [flags]\n\nEnd-to-end benchmark through the Kafka protocol (embedded broker) and the\nwindow store, with the rule set in force: events/s at full speed, then\nlatency percentiles (p50, p99, p999) at half that rate.")
 		fs.PrintDefaults()
@@ -60,7 +61,7 @@ func benchCmd(args []string) int {
 		return fail("bench", err)
 	}
 	defer stop()
-	res, err := bench(context.Background(), cfg, benchOptions{store: *store, redis: *redisAddr, events: *events, partitions: *partitions, latency: *latencySecs})
+	res, err := bench(context.Background(), cfg, benchOptions{store: *store, redis: *redisAddr, events: *events, partitions: *partitions, latency: *latencySecs, rate: *rate})
 	if err != nil {
 		return fail("bench", err)
 	}
@@ -72,6 +73,7 @@ type benchOptions struct {
 	store, redis       string
 	events, partitions int
 	latency            time.Duration
+	rate               float64 // latency run's rate; 0: half the throughput
 }
 
 type benchResult struct {
@@ -84,6 +86,10 @@ type benchResult struct {
 	latencyEvents int
 	p50, p99      time.Duration
 	p999          time.Duration
+	// The share before Sluice's handler: producer timestamp to the batch
+	// reaching it (producer, broker, fetch, the wait for a free worker),
+	// which on this rig share the cores with Sluice.
+	in50, in99 time.Duration
 }
 
 func (r *benchResult) print(w io.Writer) {
@@ -94,6 +100,8 @@ func (r *benchResult) print(w io.Writer) {
 	if r.latencyEvents > 0 {
 		fmt.Fprintf(w, "latency at %.0f events/s (%d events): p50 %s  p99 %s  p999 %s (produced -> windows, alerts and offsets durable)\n",
 			r.rate, r.latencyEvents, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.p999.Round(10*time.Microsecond))
+		fmt.Fprintf(w, "  of which before the handler: p50 %s  p99 %s (producer, broker, fetch and the wait for a free worker)\n",
+			r.in50.Round(10*time.Microsecond), r.in99.Round(10*time.Microsecond))
 	}
 }
 
@@ -179,6 +187,9 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 
 	// Latency: a steady stream at half the measured rate.
 	res.rate = res.throughput / 2
+	if o.rate > 0 {
+		res.rate = o.rate
+	}
 	total := min(len(msgs), int(res.rate*o.latency.Seconds()))
 	st, done, err = newStores("lat")
 	if err != nil {
@@ -214,20 +225,29 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(lats, func(i, j int) bool { return lats[i] < lats[j] })
-	res.latencyEvents = len(lats)
-	if len(lats) > 0 {
-		q := func(f float64) time.Duration { return lats[min(len(lats)-1, int(f*float64(len(lats))))] }
-		res.p50, res.p99, res.p999 = q(0.50), q(0.99), q(0.999)
+	res.latencyEvents = len(lats.done)
+	if len(lats.done) > 0 {
+		res.p50, res.p99, res.p999 = quantile(lats.done, 0.50), quantile(lats.done, 0.99), quantile(lats.done, 0.999)
+		res.in50, res.in99 = quantile(lats.in, 0.50), quantile(lats.in, 0.99)
 	}
 	return res, nil
 }
 
+// quantile returns the q quantile of ds, which it sorts.
+func quantile(ds []time.Duration, q float64) time.Duration {
+	slices.Sort(ds)
+	return ds[min(len(ds)-1, int(q*float64(len(ds))))]
+}
+
+// latencies are each event's time from its producer timestamp to its
+// batch reaching the handler (in) and to the end of its batch (done).
+type latencies struct{ in, done []time.Duration }
+
 // consume runs a processor on topic until want events are durable, and
-// returns how many, the alerts, the time taken and (when stamp is set) each
-// event's latency from its producer timestamp to the end of its batch.
+// returns how many, the alerts, the time taken and (when stamp is set) the
+// events' latencies.
 func consume(ctx context.Context, p *parts, cfg *config.Config, topic string, st stores, want int,
-	stamp func(*kafka.Message) time.Time) (int, int64, time.Duration, []time.Duration, error) {
+	stamp func(*kafka.Message) time.Time) (int, int64, time.Duration, latencies, error) {
 	c := *cfg
 	c.Kafka.Topic = topic
 	c.Kafka.Group = "bench-" + topic
@@ -237,16 +257,17 @@ func consume(ctx context.Context, p *parts, cfg *config.Config, topic string, st
 	pr, err := newProcessor(&pp, processorOptions{stores: st, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		onAlert: func(a *alerts.Alert) { alertsN.Add(1) }})
 	if err != nil {
-		return 0, 0, 0, nil, err
+		return 0, 0, 0, latencies{}, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var mu sync.Mutex
-	var lats []time.Duration
+	var lats latencies
 	var n int
 	var elapsed time.Duration
 	t0 := time.Now()
 	h := func(ctx context.Context, msgs []kafka.Message) error {
+		in := time.Now()
 		if err := pr.handle(ctx, msgs); err != nil {
 			return err
 		}
@@ -255,7 +276,8 @@ func consume(ctx context.Context, p *parts, cfg *config.Config, topic string, st
 		defer mu.Unlock()
 		if stamp != nil {
 			for i := range msgs {
-				lats = append(lats, now.Sub(stamp(&msgs[i])))
+				lats.in = append(lats.in, in.Sub(stamp(&msgs[i])))
+				lats.done = append(lats.done, now.Sub(stamp(&msgs[i])))
 			}
 		}
 		n += len(msgs)

@@ -105,7 +105,7 @@ type Profiles struct {
 func Default() *Config {
 	return &Config{
 		Kafka: Kafka{Brokers: []string{"127.0.0.1:9092"}, Topic: "transactions", Group: "sluice",
-			DeadLetterTopic: "transactions.dlq", AlertsTopic: "alerts", MaxBatch: 512, Workers: 2,
+			DeadLetterTopic: "transactions.dlq", AlertsTopic: "alerts", MaxBatch: 2048, Workers: 2,
 			MaxMessageBytes: 64 << 10},
 		Redis:   Redis{Addrs: []string{"127.0.0.1:6379"}, Prefix: "sluice:"},
 		Scoring: Scoring{Lateness: 72 * time.Hour, Retain: 72 * time.Hour, FX: "configs/fx.yaml", GraphWindow: 7 * 24 * time.Hour, GraphTolerance: 0.2},
