@@ -50,6 +50,7 @@ type Feature struct {
 	Local  bool        // buckets are calendar days in the event's own UTC offset
 	Index  int         // position in Env.F
 	Money  bool        // sum or max of money: stored in minor units, shown in major units
+	Screen bool        // where, value or of may read a party's screening result
 	Scaled bool        // sum or max: stored in hundredths (minor units for money), read back divided by 100
 	Where  *vm.Program // nil: every event
 	Filter int         // index in Set.Filters of Where, -1 when nil: features that share a condition share its evaluation
@@ -77,6 +78,10 @@ type Rule struct {
 	// Graph is set when the condition reads graph signals: the transfer's
 	// graph transactions are then evidence.
 	Graph  bool
+	// Screen is set when the condition or a value may read a party's
+	// screening result; the scorer screens only for rule sets that do
+	// (and for the events that raise a finding, whose alert lists it).
+	Screen bool
 	fast   func(*Env) bool // When as a Go closure, when it compiles (fast.go)
 	Values []NamedValue
 	Reason *template.Template
@@ -405,6 +410,7 @@ func (c *compiler) feature(d *FeatureDef, errs *Errors) {
 				c.set.FilterKinds = append(c.set.FilterKinds, kinds)
 			}
 			f.Filter = i
+			f.Screen = readsScreen(f.Where)
 		}
 	}
 	if d.Value != "" {
@@ -412,6 +418,7 @@ func (c *compiler) feature(d *FeatureDef, errs *Errors) {
 			le("value", "%v", err)
 		} else {
 			f.fastValue = fastFloat(f.Value)
+			f.Screen = f.Screen || readsScreen(f.Value)
 		}
 	}
 	if d.Of != "" {
@@ -419,6 +426,7 @@ func (c *compiler) feature(d *FeatureDef, errs *Errors) {
 			le("of", "%v", err)
 		} else {
 			f.fastOf = fastString(f.Of)
+			f.Screen = f.Screen || readsScreen(f.Of)
 		}
 	}
 	f.Index = len(c.set.Features)
@@ -474,6 +482,7 @@ func (c *compiler) rule(d *RuleDef, errs *Errors) *Rule {
 			r.Kinds = kinds
 		}
 		r.Graph = strings.Contains(d.When, "graph.")
+		r.Screen = readsScreen(r.When)
 	}
 	data := map[string]any{"currency": "", "base": "", "amount": 0.0, "kind": ""}
 	if d.Values.Kind != 0 {
@@ -491,6 +500,7 @@ func (c *compiler) rule(d *RuleDef, errs *Errors) *Rule {
 			if fi, ok := c.featIdx[strings.TrimSpace(src)]; ok {
 				money = c.set.Features[fi].Money
 			}
+			r.Screen = r.Screen || readsScreen(p)
 			r.Values = append(r.Values, NamedValue{Name: name, Program: p, Money: money})
 			data[name] = 0.0
 		}
@@ -555,6 +565,39 @@ func cleanExprError(err error) error {
 // namePatcher resolves identifiers that are not Env fields: parameters become
 // constants, features become F[i], and the list name given to memo_has or
 // code_in becomes the list.
+// readsScreen reports whether a compiled expression may read a party's
+// screening result: it names .screen, or uses a party (from, to) whole.
+func readsScreen(p *vm.Program) bool {
+	if p == nil {
+		return false // did not compile: the set is refused anyway
+	}
+	v := &screenVisitor{}
+	node := p.Node()
+	ast.Walk(&node, v)
+	return v.screen || v.parties > v.members
+}
+
+type screenVisitor struct {
+	screen           bool
+	parties, members int // from/to identifiers, and those a member is read of
+}
+
+func (v *screenVisitor) Visit(node *ast.Node) {
+	switch n := (*node).(type) {
+	case *ast.IdentifierNode:
+		if n.Value == "from" || n.Value == "to" {
+			v.parties++
+		}
+	case *ast.MemberNode:
+		if s, ok := n.Property.(*ast.StringNode); ok && s.Value == "screen" {
+			v.screen = true
+		}
+		if id, ok := n.Node.(*ast.IdentifierNode); ok && (id.Value == "from" || id.Value == "to") {
+			v.members++
+		}
+	}
+}
+
 type namePatcher struct {
 	c           *compiler
 	features    bool

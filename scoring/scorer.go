@@ -144,8 +144,8 @@ func (s *Scorer) FX() *fx.Table { return s.fx }
 
 // layout maps a rule set's features onto window groups.
 type layout struct {
-	// readSets caches set.Reads per subject and kind.
-	readSets sync.Map // string -> []bool
+	// plans caches what an event of a kind needs (kindPlan), by kind.
+	plans sync.Map // string -> *kindPlan
 	set      *rules.Set
 	groups   []*window.Group
 	// slot[g][j] is the index in Env.F of group g's j-th feature.
@@ -160,6 +160,10 @@ type layout struct {
 	// graph says some rule reads graph signals; otherwise the graph store
 	// is neither searched nor fed.
 	graph bool
+	// screen says some rule or used feature may read a party's screening
+	// result; otherwise parties are screened only for the events that
+	// raise a finding (the alert lists the matches).
+	screen bool
 	// evidence[k][s] lists the features keyed by account (k 0) or customer
 	// (k 1) that an event counts in on side in (s 0) or out (s 1).
 	evidence [2][2][]int
@@ -173,6 +177,7 @@ func (s *Scorer) layoutOf(set *rules.Set) *layout {
 		used: make([]bool, len(set.Features)), filters: make([]bool, len(set.Filters))}
 	for _, r := range set.Rules {
 		l.graph = l.graph || r.Graph
+		l.screen = l.screen || r.Screen
 		for _, i := range r.Reads {
 			l.used[i] = true
 		}
@@ -181,6 +186,7 @@ func (s *Scorer) layoutOf(set *rules.Set) *layout {
 		if l.used[i] && f.Filter >= 0 {
 			l.filters[f.Filter] = true
 		}
+		l.screen = l.screen || l.used[i] && f.Screen
 		k := 0
 		if f.Key == "customer" {
 			k = 1
@@ -235,14 +241,29 @@ func (s *Scorer) layoutOf(set *rules.Set) *layout {
 	return actual.(*layout)
 }
 
-func (l *layout) reads(subject, kind string) []bool {
-	k := subject + "/" + kind
-	if r, ok := l.readSets.Load(k); ok {
-		return r.([]bool)
+// kindPlan is what the rule set does with an event of one kind: most
+// events are card payments, which most rules and features ignore, and
+// this is looked up once per event rather than per rule and filter.
+type kindPlan struct {
+	canFire [2]bool   // per side (sides order): some rule for it can fire
+	reads   [2][]bool // per side: the features those rules read
+	filters []bool    // the feature filters to evaluate
+}
+
+func (l *layout) plan(kind string) *kindPlan {
+	if kp, ok := l.plans.Load(kind); ok {
+		return kp.(*kindPlan)
 	}
-	r := l.set.Reads(subject, kind)
-	l.readSets.Store(k, r)
-	return r
+	kp := &kindPlan{filters: make([]bool, len(l.set.Filters))}
+	for si, sd := range sides {
+		kp.canFire[si] = l.set.CanFire(sd, kind)
+		kp.reads[si] = l.set.Reads(sd, kind)
+	}
+	for i, k := range l.set.FilterKinds {
+		kp.filters[i] = l.filters[i] && (k == nil || k[kind])
+	}
+	actual, _ := l.plans.LoadOrStore(kind, kp)
+	return actual.(*kindPlan)
 }
 
 func windowFeature(f *rules.Feature) window.Feature {
@@ -252,6 +273,7 @@ func windowFeature(f *rules.Feature) window.Feature {
 // prepared is one event's per-feature inputs and environment.
 type prepared struct {
 	item *Item
+	plan *kindPlan
 	env  rules.Env
 	base int64 // amount in minor units of the base currency
 	pass []bool
@@ -262,6 +284,9 @@ type prepared struct {
 	gidx    [8]int8  // at most 4 groups a side
 	graphTx []string // the transfer's graph-pattern transactions (a cycle's hops...)
 	screens []ScreenHit
+	// screened says screens is filled: when no rule reads screening, it
+	// is filled only for an event that raises a finding.
+	screened bool
 }
 
 // arena hands out the per-event slices of one worker's share of a batch
@@ -504,26 +529,11 @@ func (s *Scorer) prepare(ev *rules.Evaluator, a *arena, set *rules.Set, lay *lay
 	if !ok {
 		return fmt.Errorf("no FX rate for %s in table %s", e.Currency, s.fx.Version)
 	}
-	p.item, p.base = it, base
+	kp := lay.plan(e.Kind)
+	p.item, p.base, p.plan = it, base, kp
 	s.fillEnv(&p.env, e, base)
-	if s.screener != nil {
-		for i, sd := range sides {
-			party := party(e, sd)
-			if party == nil {
-				continue
-			}
-			hits := s.screener.ScreenParty(sd, party)
-			p.screens = append(p.screens, hits...)
-			ps := &p.env.To.Screen
-			if i == 1 {
-				ps = &p.env.From.Screen
-			}
-			for _, h := range hits {
-				if h.Score > ps.Score || (h.Score == ps.Score && h.Designated && !ps.Designated) {
-					*ps = rules.Screen{Score: h.Score, Designated: h.Designated, Programs: h.Programs, List: h.List, Name: h.ListedName}
-				}
-			}
-		}
+	if s.screener != nil && lay.screen {
+		s.screen(p)
 	}
 	n := len(set.Features)
 	p.pass = a.pass.grab(n)
@@ -531,7 +541,7 @@ func (s *Scorer) prepare(ev *rules.Evaluator, a *arena, set *rules.Set, lay *lay
 	member := a.member.grab(n)
 	filters := a.pass.grab(len(set.Filters))
 	for i := range set.Filters {
-		if k := set.FilterKinds[i]; !lay.filters[i] || k != nil && !k[e.Kind] {
+		if !kp.filters[i] {
 			continue
 		}
 		var err error
@@ -594,7 +604,7 @@ func (s *Scorer) prepare(ev *rules.Evaluator, a *arena, set *rules.Set, lay *lay
 		}
 		// Only the features a rule that can fire on this kind reads are
 		// computed for this side.
-		reads := lay.reads(sd, e.Kind)
+		reads := kp.reads[si]
 		for gj, gi := range groups {
 			key := party.Account
 			if gj >= 2 {
@@ -627,7 +637,7 @@ func (s *Scorer) prepare(ev *rules.Evaluator, a *arena, set *rules.Set, lay *lay
 		if sd == "from" {
 			side, txID = "out", e.ID+":out"
 		}
-		reads := lay.reads(sd, e.Kind)
+		reads := kp.reads[si]
 		for gj, gi := range groups {
 			if !want[si][gj] {
 				continue
@@ -646,6 +656,30 @@ func (s *Scorer) prepare(ev *rules.Evaluator, a *arena, set *rules.Set, lay *lay
 	}
 	p.split[2] = k
 	return nil
+}
+
+// screen screens both parties of p's event, keeps the matches for the
+// alert and gives each party its best match for the rules.
+func (s *Scorer) screen(p *prepared) {
+	e := p.item.Event
+	for i, sd := range sides {
+		party := party(e, sd)
+		if party == nil {
+			continue
+		}
+		hits := s.screener.ScreenParty(sd, party)
+		p.screens = append(p.screens, hits...)
+		ps := &p.env.To.Screen
+		if i == 1 {
+			ps = &p.env.From.Screen
+		}
+		for _, h := range hits {
+			if h.Score > ps.Score || (h.Score == ps.Score && h.Designated && !ps.Designated) {
+				*ps = rules.Screen{Score: h.Score, Designated: h.Designated, Programs: h.Programs, List: h.List, Name: h.ListedName}
+			}
+		}
+	}
+	p.screened = true
 }
 
 func (s *Scorer) reportError(err error) {
@@ -701,7 +735,7 @@ func fillParty(rp *rules.Party, p *ingest.Party, profiles Profiles, at time.Time
 func (s *Scorer) evaluate(ev *rules.Evaluator, a *arena, set *rules.Set, lay *layout, p *prepared, lists string, out []Finding) []Finding {
 	e := p.item.Event
 	for si, sd := range sides {
-		if pt := party(e, sd); pt == nil || pt.Account == "" || !set.CanFire(sd, e.Kind) {
+		if pt := party(e, sd); pt == nil || pt.Account == "" || !p.plan.canFire[si] {
 			continue
 		}
 		env := &p.env
@@ -738,6 +772,9 @@ func (s *Scorer) evaluate(ev *rules.Evaluator, a *arena, set *rules.Set, lay *la
 		ts := set.Score(hits)
 		if len(ts) == 0 {
 			continue
+		}
+		if s.screener != nil && !p.screened {
+			s.screen(p)
 		}
 		f := Finding{Event: e, Pos: p.item.Pos, Side: sd, Subject: party(e, sd), Typologies: ts, Hits: hits,
 			Screening: p.screens, Ruleset: set.Hash, Lists: lists, FX: s.fx.Version}
