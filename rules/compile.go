@@ -77,7 +77,7 @@ type Rule struct {
 	Reads []int
 	// Graph is set when the condition reads graph signals: the transfer's
 	// graph transactions are then evidence.
-	Graph  bool
+	Graph bool
 	// Screen is set when the condition or a value may read a party's
 	// screening result; the scorer screens only for rule sets that do
 	// (and for the events that raise a finding, whose alert lists it).

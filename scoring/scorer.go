@@ -145,9 +145,9 @@ func (s *Scorer) FX() *fx.Table { return s.fx }
 // layout maps a rule set's features onto window groups.
 type layout struct {
 	// plans caches what an event of a kind needs (kindPlan), by kind.
-	plans sync.Map // string -> *kindPlan
-	set      *rules.Set
-	groups   []*window.Group
+	plans  sync.Map // string -> *kindPlan
+	set    *rules.Set
+	groups []*window.Group
 	// slot[g][j] is the index in Env.F of group g's j-th feature.
 	slot [][]int
 	// byKey[key][local] is the group index or -1.
