@@ -164,6 +164,9 @@ type layout struct {
 	// result; otherwise parties are screened only for the events that
 	// raise a finding (the alert lists the matches).
 	screen bool
+	// onSide[si][i] says feature i counts the events whose party on side
+	// sides[si] is the key (side in for "to", out for "from", or any).
+	onSide [2][]bool
 	// evidence[k][s] lists the features keyed by account (k 0) or customer
 	// (k 1) that an event counts in on side in (s 0) or out (s 1).
 	evidence [2][2][]int
@@ -187,6 +190,9 @@ func (s *Scorer) layoutOf(set *rules.Set) *layout {
 			l.filters[f.Filter] = true
 		}
 		l.screen = l.screen || l.used[i] && f.Screen
+		for si, side := range [2]string{"in", "out"} {
+			l.onSide[si] = append(l.onSide[si], f.Side == "any" || f.Side == side)
+		}
 		k := 0
 		if f.Key == "customer" {
 			k = 1
@@ -598,13 +604,9 @@ func (s *Scorer) prepare(ev *rules.Evaluator, a *arena, set *rules.Set, lay *lay
 		if party == nil || party.Account == "" {
 			continue
 		}
-		side := "in"
-		if sd == "from" {
-			side = "out"
-		}
 		// Only the features a rule that can fire on this kind reads are
 		// computed for this side.
-		reads := kp.reads[si]
+		reads, on := kp.reads[si], lay.onSide[si]
 		for gj, gi := range groups {
 			key := party.Account
 			if gj >= 2 {
@@ -614,8 +616,7 @@ func (s *Scorer) prepare(ev *rules.Evaluator, a *arena, set *rules.Set, lay *lay
 				continue
 			}
 			for _, fi := range lay.slot[gi] {
-				f := set.Features[fi]
-				if reads[fi] || p.pass[fi] && (f.Side == "any" || f.Side == side) {
+				if reads[fi] || p.pass[fi] && on[fi] {
 					want[si][gj], keys[si][gj] = true, key
 					total++
 					break
@@ -633,11 +634,11 @@ func (s *Scorer) prepare(ev *rules.Evaluator, a *arena, set *rules.Set, lay *lay
 		if !slices.Contains(want[si][:], true) {
 			continue
 		}
-		side, txID := "in", e.ID+":in"
+		txID := e.ID + ":in"
 		if sd == "from" {
-			side, txID = "out", e.ID+":out"
+			txID = e.ID + ":out"
 		}
-		reads := kp.reads[si]
+		reads, on := kp.reads[si], lay.onSide[si]
 		for gj, gi := range groups {
 			if !want[si][gj] {
 				continue
@@ -645,9 +646,7 @@ func (s *Scorer) prepare(ev *rules.Evaluator, a *arena, set *rules.Set, lay *lay
 			g := lay.groups[gi]
 			in := a.inputs.grab(len(g.Features))
 			for j, fi := range lay.slot[gi] {
-				f := set.Features[fi]
-				apply := p.pass[fi] && (f.Side == "any" || f.Side == side)
-				in[j] = window.Input{Apply: apply, Value: value[fi], Member: member[fi], NoRead: !reads[fi]}
+				in[j] = window.Input{Apply: p.pass[fi] && on[fi], Value: value[fi], Member: member[fi], NoRead: !reads[fi]}
 			}
 			p.ups[k] = window.Update{Group: g, Key: keys[si][gj], TxID: txID, Time: times[gj], Inputs: in, Out: a.outs.grab(len(in))}
 			p.gidx[k] = int8(gi)

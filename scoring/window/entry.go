@@ -195,7 +195,7 @@ func (e *entry) apply(u *Update, s *groupSpec) {
 		di = i
 	}
 	d := &e.days[di]
-	tx := strings.Clone(u.TxID)
+	tx := u.TxID // kept as given (Update.TxID)
 	d.off[tx] = d.add(out)
 	if track {
 		e.log.recs = append(e.log.recs, recRef{day, tx, int32(nf)})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"hash/maphash"
 	"runtime"
-	"strings"
 	"sync"
 )
 
@@ -28,18 +27,17 @@ type Memory struct {
 }
 
 type memShard struct {
-	mu sync.Mutex
-	m  map[groupKey]*entry
+	mu  sync.Mutex
+	m   map[string]*entry // by group name, 0, key
+	buf []byte            // the key being looked up
 }
-
-type groupKey struct{ group, key string }
 
 // NewMemory returns an empty memory store.
 func NewMemory() *Memory {
 	m := &Memory{seed: maphash.MakeSeed()}
 	m.specs.make = newGroupSpec
 	for i := range m.shards {
-		m.shards[i].m = make(map[groupKey]*entry)
+		m.shards[i].m = make(map[string]*entry)
 	}
 	return m
 }
@@ -100,10 +98,11 @@ func (m *Memory) apply(u *Update, shard uint8) {
 	s, _ := m.specs.get(u.Group)
 	sh := &m.shards[shard]
 	sh.mu.Lock()
-	e := sh.m[groupKey{u.Group.Name, u.Key}]
+	sh.buf = append(append(append(sh.buf[:0], u.Group.Name...), 0), u.Key...)
+	e := sh.m[string(sh.buf)]
 	if e == nil {
 		e = &entry{}
-		sh.m[groupKey{strings.Clone(u.Group.Name), strings.Clone(u.Key)}] = e
+		sh.m[string(sh.buf)] = e
 	}
 	e.apply(u, s)
 	sh.mu.Unlock()

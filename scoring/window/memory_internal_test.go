@@ -48,7 +48,7 @@ func feedHot(t testing.TB, m *Memory, g *Group, from, events int, span int64) {
 
 func hotEntry(m *Memory, g *Group) *entry {
 	for i := range m.shards {
-		if e := m.shards[i].m[groupKey{g.Name, "hot"}]; e != nil {
+		if e := m.shards[i].m[g.Name+"\x00hot"]; e != nil {
 			return e
 		}
 	}

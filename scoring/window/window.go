@@ -171,7 +171,7 @@ type Input struct {
 type Update struct {
 	Group  *Group
 	Key    string  // the entity, e.g. the account id
-	TxID   string  // idempotency: an update whose (Group, Key, TxID) was applied before changes nothing
+	TxID   string  // idempotency: an update whose (Group, Key, TxID) was applied before changes nothing; kept as given, so pass a string of its own (not a slice of a larger one)
 	Time   int64   // event time, unix ms
 	Inputs []Input // one per Group.Features, same order
 

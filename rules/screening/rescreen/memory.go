@@ -13,7 +13,8 @@ type Memory struct {
 	cfg Config
 
 	mu      sync.Mutex
-	entries map[string]*item
+	entries map[string]*item // by account, 0, counterparty
+	buf     []byte           // the key being looked up
 	old     byAge // oldest first
 	newest  int64 // unix ms of the newest entry
 }
@@ -49,17 +50,19 @@ func (m *Memory) Record(ctx context.Context, seen []Seen) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, s := range seen {
-		// The member hash is made only for a new pair: most events repeat one.
-		k, ms := s.Account+"\x00"+s.Counterparty(), s.Time.UnixMilli()
-		if it, ok := m.entries[k]; ok {
+		// The key is built in place and the member hash made only for a
+		// new pair: most events repeat one.
+		m.buf = s.appendCounterparty(append(append(m.buf[:0], s.Account...), 0))
+		ms := s.Time.UnixMilli()
+		if it, ok := m.entries[string(m.buf)]; ok {
 			if ms < it.ms {
 				continue
 			}
 			it.ms, it.seen = ms, s
 			heap.Fix(&m.old, it.idx)
 		} else {
-			it := &item{key: k, member: s.member(), ms: ms, seen: s}
-			m.entries[k] = it
+			it := &item{key: string(m.buf), member: s.member(), ms: ms, seen: s}
+			m.entries[it.key] = it
 			heap.Push(&m.old, it)
 		}
 		m.newest = max(m.newest, ms)

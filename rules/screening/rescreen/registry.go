@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 	"time"
 
 	"github.com/sluice-aml/sluice/ingest"
@@ -55,10 +56,41 @@ func (s Seen) Side() string {
 // Counterparty is the key of the counterparty in the registry: its name and
 // wallet, case and spacing folded.
 func (s Seen) Counterparty() string {
-	return fold(s.Name) + "|" + fold(s.Wallet)
+	return string(s.appendCounterparty(nil))
+}
+
+func (s Seen) appendCounterparty(b []byte) []byte {
+	return appendFold(append(appendFold(b, s.Name), '|'), s.Wallet)
 }
 
 func fold(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
+
+// appendFold appends fold(s) to b, without allocating when s is ASCII.
+func appendFold(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return append(b, fold(s)...)
+		}
+	}
+	space := false
+	start := len(b)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' || c >= '\t' && c <= '\r':
+			space = true
+			continue
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		if space && len(b) > start {
+			b = append(b, ' ')
+		}
+		space = false
+		b = append(b, c)
+	}
+	return b
+}
 
 // member is the compact registry key of s: 16 characters of the SHA-256 of
 // the account and the counterparty.

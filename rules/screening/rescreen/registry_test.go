@@ -328,3 +328,13 @@ func TestFromEvent(t *testing.T) {
 		})
 	}
 }
+
+// appendFold is fold without allocating for ASCII names: both must give
+// the same key, or the memory and Redis registries would disagree.
+func TestAppendFold(t *testing.T) {
+	for _, s := range []string{"", "  ", "Corner Mart Ltd.", "  ACME\tTrading \n Co ", "a  b", "Émile  Zola", "x\u00a0y", "\u2003Lead", "tab\x0bvt", "A|B"} {
+		if got, want := string(appendFold([]byte("p:"), s)), "p:"+fold(s); got != want {
+			t.Errorf("appendFold(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
