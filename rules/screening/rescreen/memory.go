@@ -15,8 +15,8 @@ type Memory struct {
 	mu      sync.Mutex
 	entries map[string]*item // by account, 0, counterparty
 	buf     []byte           // the key being looked up
-	old     byAge // oldest first
-	newest  int64 // unix ms of the newest entry
+	old     byAge            // oldest first
+	newest  int64            // unix ms of the newest entry
 }
 
 type item struct {
