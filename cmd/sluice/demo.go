@@ -266,7 +266,7 @@ func profilesOf(cs []gen.Customer) profileMap {
 	m := profileMap{}
 	for _, c := range cs {
 		opened, _ := time.Parse("2006-01-02", c.Opened)
-		m[c.CustomerID] = rules.Profile{Known: true, Type: c.Type, Industry: c.Industry, Occupation: c.Occupation, Country: c.Country, Region: c.Region, City: c.City, Opened: opened}
+		m[c.CustomerID] = &rules.Profile{Known: true, Type: c.Type, Industry: c.Industry, Occupation: c.Occupation, Country: c.Country, Region: c.Region, City: c.City, Opened: opened}
 	}
 	return m
 }

@@ -113,11 +113,15 @@ func (p *parts) pipeline(st stores, sinks ...pipeline.Sink) (*pipeline.Pipeline,
 }
 
 // profileMap is the customers' declared profiles, loaded from JSON Lines.
-type profileMap map[string]rules.Profile
+// Pointers keep the lookup on the map's fast path for string keys (a
+// Profile is too large a value for it), which is looked up for most events.
+type profileMap map[string]*rules.Profile
 
 func (m profileMap) Profile(id string) (rules.Profile, bool) {
-	p, ok := m[id]
-	return p, ok
+	if p := m[id]; p != nil {
+		return *p, true
+	}
+	return rules.Profile{}, false
 }
 
 // loadProfiles reads one customer a line: {"customer_id", "type", "industry",
@@ -162,7 +166,7 @@ func loadProfiles(path string) (profileMap, error) {
 			}
 			pr.Opened = t
 		}
-		m[id] = pr
+		m[id] = &pr
 	}
 	return m, sc.Err()
 }
