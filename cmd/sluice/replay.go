@@ -262,6 +262,9 @@ func replay(ctx context.Context, cfg *config.Config, o replayOptions) (replaySta
 			return st, err
 		}
 	}
+	// The counterparty history serves rescreening when the lists change
+	// under a running processor; a replay's would be thrown away unread.
+	st0.registry = nil
 	col := &collector{alerts: map[string]alerts.Alert{}}
 	pl, err := p.pipeline(st0, col)
 	if err != nil {

@@ -247,6 +247,7 @@ func decodeEntry(ce *cacheEntry, h iter.Seq2[string, string]) bool {
 	l := e.log
 	nf := len(s.ids)
 	e.feats = make([]feature, nf)
+	e.lined = nil
 	for i := range e.feats {
 		e.feats[i].id = s.ids[i]
 	}

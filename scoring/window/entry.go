@@ -14,6 +14,9 @@ type entry struct {
 	newest int64 // newest event time of a non-replayed update
 	feats  []feature
 	days   []txDay // sorted by day
+	// lined is the spec feats were last lined up with (lineUp): the same
+	// spec again needs no check.
+	lined *groupSpec
 
 	// log is what changed since the last write to Redis; nil in the memory
 	// store, which has nothing to write.
@@ -206,6 +209,10 @@ func (e *entry) apply(u *Update, s *groupSpec) {
 // comparison per feature; a changed group keeps the state of the features
 // it still has (same name, op and bucket).
 func (e *entry) lineUp(g *Group, s *groupSpec) {
+	if e.lined == s {
+		return
+	}
+	e.lined = s
 	if len(e.feats) == len(g.Features) {
 		ok := true
 		for i := range g.Features {
