@@ -47,6 +47,15 @@ func ScanLines(r io.Reader, name string, maxBytes int, fn func(Line) error) erro
 	size := 0
 	for {
 		chunk, err := br.ReadSlice('\n')
+		if err == nil && size == 0 && len(chunk) <= maxBytes+2 {
+			// The whole line is in the reader's buffer: hand it over from
+			// there (fn's slice is only valid during the call).
+			lineNo++
+			if e := emit(name, lineNo, chunk, false, len(chunk), maxBytes, fn); e != nil {
+				return e
+			}
+			continue
+		}
 		if len(chunk) > 0 || err == nil {
 			complete := err == nil
 			if !oversized {
