@@ -442,9 +442,12 @@ func (s *Scorer) Apply(ctx context.Context, pb *Prepared) (findings []Finding, r
 		wg.Add(1)
 		go func() { defer wg.Done(); gerr = s.observeGraph(ctx, preps) }()
 	}
+	var items []evidence.Item
+	var itemAt []int
 	if s.Evidence != nil {
+		items, itemAt = s.evidenceItems(set, lay, preps)
 		wg.Add(1)
-		go func() { defer wg.Done(); eerr = s.Evidence.Add(ctx, s.evidenceItems(set, lay, preps)) }()
+		go func() { defer wg.Done(); eerr = s.Evidence.Add(ctx, items) }()
 	}
 	wg.Wait()
 	switch {
@@ -465,11 +468,15 @@ func (s *Scorer) Apply(ctx context.Context, pb *Prepared) (findings []Finding, r
 			parts[k] = s.evaluate(ev, a, set, lay, preps[k], lists, nil)
 		}
 	})
-	for _, f := range parts {
+	var findingAt []int // each finding's place in preps
+	for k, f := range parts {
 		findings = append(findings, f...)
+		for range f {
+			findingAt = append(findingAt, k)
+		}
 	}
 	if s.Evidence != nil && len(findings) > 0 {
-		if err := s.addEvidence(ctx, set, findings); err != nil {
+		if err := s.addEvidence(ctx, set, findings, findingAt, items, itemAt); err != nil {
 			return nil, nil, fmt.Errorf("evidence store: %w", err)
 		}
 	}
@@ -801,11 +808,13 @@ const maxScaled = 1e15
 const MaxEvidence = 100
 
 // evidenceItems records, per account (and per customer for customer
-// features), the features each event of the batch counted in.
-func (s *Scorer) evidenceItems(set *rules.Set, lay *layout, preps []*prepared) []evidence.Item {
+// features), the features each event of the batch counted in, and the
+// event's place in preps.
+func (s *Scorer) evidenceItems(set *rules.Set, lay *layout, preps []*prepared) ([]evidence.Item, []int) {
 	items := make([]evidence.Item, 0, 2*len(preps))
+	var at []int
 	words := (len(set.Features) + 63) / 64
-	for _, p := range preps {
+	for pi, p := range preps {
 		e := p.item.Event
 		for _, sd := range sides {
 			pt := party(e, sd)
@@ -836,15 +845,19 @@ func (s *Scorer) evidenceItems(set *rules.Set, lay *layout, preps []*prepared) [
 					id = "c:" + id
 				}
 				items = append(items, evidence.Item{Key: id, Entry: evidence.Entry{TxID: e.ID, Time: e.Time.UnixMilli(), Mask: mask}})
+				at = append(at, pi)
 			}
 		}
 	}
-	return items
+	return items, at
 }
 
 // addEvidence fills each finding's Evidence from the subject's recent
-// transactions that counted in the features its rules read.
-func (s *Scorer) addEvidence(ctx context.Context, set *rules.Set, findings []Finding) error {
+// transactions that counted in the features its rules read: those of the
+// stream up to the finding's event (evidence.View), so that an alert lists
+// the same transactions wherever the batches were cut. items and itemAt are
+// the batch's evidence and their events' places, findingAt the findings'.
+func (s *Scorer) addEvidence(ctx context.Context, set *rules.Set, findings []Finding, findingAt []int, items []evidence.Item, itemAt []int) error {
 	var keys []string
 	idx := map[string]int{}
 	key := func(k string) {
@@ -884,13 +897,20 @@ func (s *Scorer) addEvidence(ctx context.Context, set *rules.Set, findings []Fin
 			if !ok {
 				continue
 			}
-			f.Evidence = appendNew(f.Evidence, evidence.Select(recent[j], feats, wins, t, f.Event.ID, MaxEvidence), f.Event.ID)
+			// The batch's entries of this key from this event on.
+			later := map[string]bool{}
+			for n, it := range items {
+				if itemAt[n] >= findingAt[i] && it.Key == k {
+					later[it.Entry.TxID] = true
+				}
+			}
+			view := evidence.View(recent[j], later, s.Evidence.Keep())
+			f.Evidence = appendNew(f.Evidence, evidence.Select(view, feats, wins, t, f.Event.ID, MaxEvidence), f.Event.ID)
 		}
 	}
 	return nil
 }
 
-// appendNew appends the ids not in list (nor equal to skip), up to MaxEvidence.
 func appendNew(list, ids []string, skip string) []string {
 	for _, id := range ids {
 		if len(list) >= MaxEvidence {

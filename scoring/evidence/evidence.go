@@ -5,13 +5,21 @@
 // triggered it.
 //
 // Two stores implement Store: memory (demo, replay, tests) and Redis
-// (production). Both keep at most Keep entries per key, newest first.
+// (production, a sorted set per key). Both keep a set of entries per key
+// ordered by event time (ties by the entry's encoding), so adding an entry
+// again (a redelivery) changes nothing, and both keep the same ones.
+//
+// What an alert may list must not depend on where batches were cut: View
+// gives the entries of a key as they stood just before a given event of the
+// batch, the Keep newest of the stream up to that event. For that, Add
+// trims a key to Keep plus the number of entries the call gave it, so that
+// the Keep newest from before the call are still there beside the call's.
 package evidence
 
 import (
 	"context"
 	"errors"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,11 +53,54 @@ type Item struct {
 
 // Store keeps recent entries per key.
 type Store interface {
-	// Add records items, in order. Adding the same transaction again (a
-	// redelivery) may store it twice; Recent returns it once.
+	// Add records items. An entry already there (same transaction, time
+	// and mask: a redelivery) is not added twice. Each key keeps its Keep
+	// newest entries plus as many as the call gave it.
 	Add(ctx context.Context, items []Item) error
-	// Recent returns each key's entries, newest first, without duplicates.
+	// Recent returns each key's entries, newest first (by time, ties by
+	// encoding, greatest first).
 	Recent(ctx context.Context, keys []string) ([][]Entry, error)
+	// Keep is how many entries a key keeps between calls to Add.
+	Keep() int
+}
+
+// View returns the entries of a key as they stood before an event of the
+// batch last given to Add: entries (from Recent, newest first) without the
+// batch's transactions that come at or after that event (later), at most
+// keep of them. The result is the same wherever the batches were cut.
+func View(entries []Entry, later map[string]bool, keep int) []Entry {
+	out := make([]Entry, 0, min(len(entries), keep))
+	for _, e := range entries {
+		if len(out) == keep {
+			break
+		}
+		if !later[e.TxID] {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// newer reports whether a sorts after b: by time, ties by encoding, as a
+// Redis sorted set orders members of one score.
+func newer(a, b Entry) bool {
+	if a.Time != b.Time {
+		return a.Time > b.Time
+	}
+	return encode(a) > encode(b)
+}
+
+func same(a, b Entry) bool {
+	return a.TxID == b.TxID && a.Time == b.Time && slices.Equal(a.Mask, b.Mask)
+}
+
+// perKey counts the items of each key.
+func perKey(items []Item) map[string]int {
+	n := make(map[string]int)
+	for _, it := range items {
+		n[it.Key]++
+	}
+	return n
 }
 
 // Select returns the ids of the entries that counted in any of the features
@@ -91,7 +142,7 @@ func MaskOf(n int, set func(i int) bool) []uint64 {
 type Memory struct {
 	keep int
 	mu   sync.Mutex
-	m    map[string][]Entry // newest last
+	m    map[string][]Entry // oldest first
 }
 
 // NewMemory returns a memory store keeping keep entries per key (DefaultKeep when 0).
@@ -102,53 +153,51 @@ func NewMemory(keep int) *Memory {
 	return &Memory{keep: keep, m: map[string][]Entry{}}
 }
 
+// Keep implements Store.
+func (s *Memory) Keep() int { return s.keep }
+
+// Add implements Store.
 func (s *Memory) Add(_ context.Context, items []Item) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, it := range items {
-		l := append(s.m[it.Key], it.Entry)
-		// A list may hold up to twice keep, so that trimming it (a copy)
-		// happens once per keep additions, not at each.
-		if len(l) > 2*s.keep {
-			l = append(l[:0:0], l[len(l)-s.keep:]...)
+		l := s.m[it.Key]
+		// Entries mostly come in time order: look from the newest end.
+		i := len(l)
+		for i > 0 && newer(l[i-1], it.Entry) {
+			i--
 		}
-		s.m[it.Key] = l
+		if i > 0 && same(l[i-1], it.Entry) {
+			continue
+		}
+		s.m[it.Key] = slices.Insert(l, i, it.Entry)
+	}
+	for k, n := range perKey(items) {
+		if l := s.m[k]; len(l) > s.keep+n {
+			// A reslice: the next growth copies only what is kept.
+			s.m[k] = l[len(l)-s.keep-n:]
+		}
 	}
 	return nil
 }
 
+// Recent implements Store.
 func (s *Memory) Recent(_ context.Context, keys []string) ([][]Entry, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([][]Entry, len(keys))
 	for i, k := range keys {
 		l := s.m[k]
-		l = l[max(0, len(l)-s.keep):]
 		es := make([]Entry, 0, len(l))
 		for j := len(l) - 1; j >= 0; j-- {
 			es = append(es, l[j])
 		}
-		out[i] = dedupe(es)
+		out[i] = es
 	}
 	return out, nil
 }
 
-// dedupe keeps the first (newest) entry of each transaction and orders by
-// time, newest first, so both stores return the same list.
-func dedupe(es []Entry) []Entry {
-	seen := map[string]bool{}
-	out := es[:0]
-	for _, e := range es {
-		if !seen[e.TxID] {
-			seen[e.TxID] = true
-			out = append(out, e)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Time > out[j].Time })
-	return out
-}
-
-// Redis keeps each key's entries in a capped list.
+// Redis keeps each key's entries in a sorted set scored by event time.
 type Redis struct {
 	rdb    redis.UniversalClient
 	prefix string
@@ -170,30 +219,45 @@ func NewRedis(rdb redis.UniversalClient, prefix string, keep int, ttl time.Durat
 	return &Redis{rdb: rdb, prefix: prefix, keep: keep, ttl: ttl}, nil
 }
 
-func (s *Redis) key(k string) string { return s.prefix + "ev:{" + k + "}" }
+// Keep implements Store.
+func (s *Redis) Keep() int { return s.keep }
 
-// Add is one pipelined round trip: LPUSH, LTRIM and EXPIRE per key.
+// key is the sorted set of k ("evz": the lists of earlier versions, under
+// "ev", are left to expire).
+func (s *Redis) key(k string) string { return s.prefix + "evz:{" + k + "}" }
+
+// Add is one pipelined round trip: per key, one ZADD of its entries, a
+// ZREMRANGEBYRANK to its bound and an EXPIRE.
 func (s *Redis) Add(ctx context.Context, items []Item) error {
 	if len(items) == 0 {
 		return nil
 	}
+	byKey := make(map[string][]redis.Z)
+	var order []string
+	for _, it := range items {
+		if _, ok := byKey[it.Key]; !ok {
+			order = append(order, it.Key)
+		}
+		byKey[it.Key] = append(byKey[it.Key], redis.Z{Score: float64(it.Entry.Time), Member: encode(it.Entry)})
+	}
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, it := range items {
-			k := s.key(it.Key)
-			p.LPush(ctx, k, encode(it.Entry))
-			p.LTrim(ctx, k, 0, int64(s.keep-1))
-			p.Expire(ctx, k, s.ttl)
+		for _, k := range order {
+			zs, rk := byKey[k], s.key(k)
+			p.ZAdd(ctx, rk, zs...)
+			p.ZRemRangeByRank(ctx, rk, 0, int64(-s.keep-len(zs)-1))
+			p.Expire(ctx, rk, s.ttl)
 		}
 		return nil
 	})
 	return err
 }
 
+// Recent implements Store.
 func (s *Redis) Recent(ctx context.Context, keys []string) ([][]Entry, error) {
 	cmds := make([]*redis.StringSliceCmd, len(keys))
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, k := range keys {
-			cmds[i] = p.LRange(ctx, s.key(k), 0, int64(s.keep-1))
+			cmds[i] = p.ZRevRange(ctx, s.key(k), 0, -1)
 		}
 		return nil
 	})
@@ -202,13 +266,13 @@ func (s *Redis) Recent(ctx context.Context, keys []string) ([][]Entry, error) {
 	}
 	out := make([][]Entry, len(keys))
 	for i, c := range cmds {
-		var es []Entry
+		es := []Entry{}
 		for _, v := range c.Val() {
 			if e, ok := decode(v); ok {
 				es = append(es, e)
 			}
 		}
-		out[i] = dedupe(es)
+		out[i] = es
 	}
 	return out, nil
 }
