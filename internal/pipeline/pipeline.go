@@ -196,8 +196,21 @@ func (p *Pipeline) raise(ctx context.Context, batch []Raw, prep *scoring.Prepare
 	if len(b.Alerts) == 0 {
 		return late, nil
 	}
-	for _, s := range p.Sinks {
-		if err := s.Write(ctx, b.Alerts); err != nil {
+	// The sinks are independent (each keeps one copy per alert id and
+	// version): written at once, a batch with alerts waits for the slowest
+	// rather than for their sum.
+	errs := make([]error, len(p.Sinks))
+	var wg sync.WaitGroup
+	for i, s := range p.Sinks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.Write(ctx, b.Alerts)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
 			return nil, fmt.Errorf("alert sink: %w", err)
 		}
 	}
