@@ -223,7 +223,10 @@ func (s *Source) batches(ctx context.Context, h Handler, msgs <-chan kafkago.Mes
 			return
 		case first = <-msgs:
 		}
-		batch := make([]Message, 0, s.cfg.MaxBatch)
+		// Sized for what is waiting, not for MaxBatch: at a low rate a
+		// batch holds a few messages, and room for thousands cleared at
+		// each one cost more than handling them.
+		batch := make([]Message, 0, min(s.cfg.MaxBatch, len(msgs)+1))
 		batch = append(batch, fromKafka(&first))
 		clear(last)
 		last[first.Partition] = first
