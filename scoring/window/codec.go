@@ -102,7 +102,7 @@ func (st *applyState) encode(w *write) {
 		if d == nil {
 			continue // left the horizon in the same batch: deleted below
 		}
-		off, ok := d.off[r.tx]
+		off, ok := d.find(r.tx)
 		if !ok {
 			continue
 		}
@@ -130,9 +130,7 @@ func (st *applyState) encode(w *write) {
 		}
 	}
 	for _, d := range l.dropped {
-		for tx := range d.off {
-			st.mark(st.recField(d.day, tx))
-		}
+		d.txs(func(tx string) { st.mark(st.recField(d.day, tx)) })
 	}
 	for i := range l.oldFeats {
 		fs := &l.oldFeats[i]
@@ -337,14 +335,14 @@ func decodeField(e *entry, s *redisSpec, f, v string) bool {
 		nf := len(s.ids)
 		d := e.day(day)
 		if d == nil {
-			e.days = append(e.days, txDay{day: day, off: make(map[string]int32)})
+			e.days = append(e.days, txDay{day: day})
 			d = &e.days[len(e.days)-1]
 		}
 		vals := make([]int64, 0, nf)
 		if !parseInts(v, nf, &vals) {
 			return false
 		}
-		d.off[f[i+1:]] = d.add(vals)
+		d.put(f[i+1:], vals)
 		return true
 	}
 	return false

@@ -26,14 +26,70 @@ type entry struct {
 // txDay holds the idempotency records of one event day. Out values are kept
 // in blocks of at most recBlock values, records one after the other, so
 // recording costs no allocation per update, and a busy key's day grows by
-// new blocks rather than by copying all it holds.
+// new blocks rather than by copying all it holds. Most keys see a few
+// transactions a day: their records are found by a scan of few, and only
+// a busier day gets a map.
 type txDay struct {
 	day  int64
-	off  map[string]int32 // tx -> block*recBlock + position
+	few  []txOff
+	off  map[string]int32 // tx -> block*recBlock + position, once few is full
 	vals [][]int64
 }
 
-const recBlock = 1 << 12
+type txOff struct {
+	tx  string
+	off int32
+}
+
+const (
+	recBlock = 1 << 12
+	fewTx    = 16
+)
+
+// find returns the offset of tx's record.
+func (d *txDay) find(tx string) (int32, bool) {
+	if d.off != nil {
+		off, ok := d.off[tx]
+		return off, ok
+	}
+	for _, r := range d.few {
+		if r.tx == tx {
+			return r.off, true
+		}
+	}
+	return 0, false
+}
+
+// put records vals (at most recBlock of them) under tx.
+func (d *txDay) put(tx string, vals []int64) {
+	off := d.add(vals)
+	switch {
+	case d.off != nil:
+		d.off[tx] = off
+	case len(d.few) < fewTx:
+		d.few = append(d.few, txOff{tx, off})
+	default:
+		d.off = make(map[string]int32, 2*fewTx)
+		for _, r := range d.few {
+			d.off[r.tx] = r.off
+		}
+		d.off[tx] = off
+		d.few = nil
+	}
+}
+
+// len is the number of records.
+func (d *txDay) len() int { return len(d.few) + len(d.off) }
+
+// txs calls fn with each recorded transaction.
+func (d *txDay) txs(fn func(tx string)) {
+	for _, r := range d.few {
+		fn(r.tx)
+	}
+	for tx := range d.off {
+		fn(tx)
+	}
+}
 
 // add records vals (at most recBlock of them) and returns their offset.
 func (d *txDay) add(vals []int64) int32 {
@@ -110,7 +166,7 @@ func (e *entry) apply(u *Update, s *groupSpec) {
 	for i := range e.days {
 		if e.days[i].day == day {
 			di = i
-			if off, ok := e.days[i].off[u.TxID]; ok {
+			if off, ok := e.days[i].find(u.TxID); ok {
 				copy(out, e.days[i].rec(off, nf))
 				u.Replayed = true
 				return
@@ -147,7 +203,6 @@ func (e *entry) apply(u *Update, s *groupSpec) {
 	for i := range g.Features {
 		f := &g.Features[i]
 		in := &u.Inputs[i]
-		b := floorDiv(u.Time, s.bucketMs[i])
 		apply := in.Apply && !beyond
 		if !apply && in.NoRead {
 			// Nothing to add and nobody to tell: the feature is left as
@@ -155,6 +210,7 @@ func (e *entry) apply(u *Update, s *groupSpec) {
 			out[i] = 0
 			continue
 		}
+		b := floorDiv(u.Time, s.bucketMs[i])
 		fs := &e.feats[i]
 		if f.Op == Distinct {
 			if fs.d == nil {
@@ -194,12 +250,12 @@ func (e *entry) apply(u *Update, s *groupSpec) {
 		}
 		e.days = append(e.days, txDay{})
 		copy(e.days[i+1:], e.days[i:])
-		e.days[i] = txDay{day: day, off: make(map[string]int32)}
+		e.days[i] = txDay{day: day}
 		di = i
 	}
 	d := &e.days[di]
 	tx := u.TxID // kept as given (Update.TxID)
-	d.off[tx] = d.add(out)
+	d.put(tx, out)
 	if track {
 		e.log.recs = append(e.log.recs, recRef{day, tx, int32(nf)})
 	}

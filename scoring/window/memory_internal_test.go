@@ -75,7 +75,7 @@ func TestMemoryHotKey(t *testing.T) {
 	}
 	records := 0
 	for _, d := range e.days {
-		records += len(d.off)
+		records += d.len()
 	}
 	if records != 100_000 {
 		t.Errorf("%d idempotency records, want all 100000 within the horizon", records)
@@ -85,7 +85,7 @@ func TestMemoryHotKey(t *testing.T) {
 	e = hotEntry(m, g)
 	records = 0
 	for _, d := range e.days {
-		records += len(d.off)
+		records += d.len()
 	}
 	if len(e.days) != 1 || records != 1 {
 		t.Errorf("after the horizon: %d days, %d records, want 1 and 1", len(e.days), records)
