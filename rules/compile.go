@@ -40,22 +40,23 @@ type Set struct {
 
 // Feature is a compiled window feature.
 type Feature struct {
-	Name   string
-	Key    string // account or customer
-	Side   string // in, out or any
-	Op     string
-	Window time.Duration
-	Bucket time.Duration
-	Cap    int
-	Local  bool        // buckets are calendar days in the event's own UTC offset
-	Index  int         // position in Env.F
-	Money  bool        // sum or max of money: stored in minor units, shown in major units
-	Screen bool        // where, value or of may read a party's screening result
-	Scaled bool        // sum or max: stored in hundredths (minor units for money), read back divided by 100
-	Where  *vm.Program // nil: every event
-	Filter int         // index in Set.Filters of Where, -1 when nil: features that share a condition share its evaluation
-	Value  *vm.Program // nil: the base-currency amount
-	Of     *vm.Program // distinct: the member
+	Name    string
+	Key     string // account or customer
+	Side    string // in, out or any
+	Op      string
+	Window  time.Duration
+	Bucket  time.Duration
+	Cap     int
+	Local   bool        // buckets are calendar days in the event's own UTC offset
+	Index   int         // position in Env.F
+	Money   bool        // sum or max of money: stored in minor units, shown in major units
+	Screen  bool        // where, value or of may read a party's screening result
+	Profile bool        // where, value or of may read a party's declared profile
+	Scaled  bool        // sum or max: stored in hundredths (minor units for money), read back divided by 100
+	Where   *vm.Program // nil: every event
+	Filter  int         // index in Set.Filters of Where, -1 when nil: features that share a condition share its evaluation
+	Value   *vm.Program // nil: the base-currency amount
+	Of      *vm.Program // distinct: the member
 
 	fastValue func(*Env) float64 // Value, Of as Go closures, when they compile (fast.go)
 	fastOf    func(*Env) string
@@ -82,12 +83,14 @@ type Rule struct {
 	// screening result; the scorer screens only for rule sets that do
 	// (and for the events that raise a finding, whose alert lists it).
 	Screen bool
-	fast   func(*Env) bool // When as a Go closure, when it compiles (fast.go)
-	Values []NamedValue
-	Reason *template.Template
-	Index  int
-	File   string
-	Line   int
+	// Profile is Screen for the parties' declared profiles.
+	Profile bool
+	fast    func(*Env) bool // When as a Go closure, when it compiles (fast.go)
+	Values  []NamedValue
+	Reason  *template.Template
+	Index   int
+	File    string
+	Line    int
 }
 
 // NamedValue is one value a rule shows in its alert.
@@ -410,7 +413,7 @@ func (c *compiler) feature(d *FeatureDef, errs *Errors) {
 				c.set.FilterKinds = append(c.set.FilterKinds, kinds)
 			}
 			f.Filter = i
-			f.Screen = readsScreen(f.Where)
+			f.Screen, f.Profile = readsScreen(f.Where), readsProfile(f.Where)
 		}
 	}
 	if d.Value != "" {
@@ -419,6 +422,7 @@ func (c *compiler) feature(d *FeatureDef, errs *Errors) {
 		} else {
 			f.fastValue = fastFloat(f.Value)
 			f.Screen = f.Screen || readsScreen(f.Value)
+			f.Profile = f.Profile || readsProfile(f.Value)
 		}
 	}
 	if d.Of != "" {
@@ -427,6 +431,7 @@ func (c *compiler) feature(d *FeatureDef, errs *Errors) {
 		} else {
 			f.fastOf = fastString(f.Of)
 			f.Screen = f.Screen || readsScreen(f.Of)
+			f.Profile = f.Profile || readsProfile(f.Of)
 		}
 	}
 	f.Index = len(c.set.Features)
@@ -482,7 +487,7 @@ func (c *compiler) rule(d *RuleDef, errs *Errors) *Rule {
 			r.Kinds = kinds
 		}
 		r.Graph = strings.Contains(d.When, "graph.")
-		r.Screen = readsScreen(r.When)
+		r.Screen, r.Profile = readsScreen(r.When), readsProfile(r.When)
 	}
 	data := map[string]any{"currency": "", "base": "", "amount": 0.0, "kind": ""}
 	if d.Values.Kind != 0 {
@@ -501,6 +506,7 @@ func (c *compiler) rule(d *RuleDef, errs *Errors) *Rule {
 				money = c.set.Features[fi].Money
 			}
 			r.Screen = r.Screen || readsScreen(p)
+			r.Profile = r.Profile || readsProfile(p)
 			r.Values = append(r.Values, NamedValue{Name: name, Program: p, Money: money})
 			data[name] = 0.0
 		}
@@ -567,30 +573,36 @@ func cleanExprError(err error) error {
 // code_in becomes the list.
 // readsScreen reports whether a compiled expression may read a party's
 // screening result: it names .screen, or uses a party (from, to) whole.
-func readsScreen(p *vm.Program) bool {
+func readsScreen(p *vm.Program) bool { return readsParty(p, "screen") }
+
+// readsProfile is readsScreen for the customer's declared profile.
+func readsProfile(p *vm.Program) bool { return readsParty(p, "profile") }
+
+func readsParty(p *vm.Program, field string) bool {
 	if p == nil {
 		return false // did not compile: the set is refused anyway
 	}
-	v := &screenVisitor{}
+	v := &partyVisitor{field: field}
 	node := p.Node()
 	ast.Walk(&node, v)
-	return v.screen || v.parties > v.members
+	return v.found || v.parties > v.members
 }
 
-type screenVisitor struct {
-	screen           bool
+type partyVisitor struct {
+	field            string
+	found            bool
 	parties, members int // from/to identifiers, and those a member is read of
 }
 
-func (v *screenVisitor) Visit(node *ast.Node) {
+func (v *partyVisitor) Visit(node *ast.Node) {
 	switch n := (*node).(type) {
 	case *ast.IdentifierNode:
 		if n.Value == "from" || n.Value == "to" {
 			v.parties++
 		}
 	case *ast.MemberNode:
-		if s, ok := n.Property.(*ast.StringNode); ok && s.Value == "screen" {
-			v.screen = true
+		if s, ok := n.Property.(*ast.StringNode); ok && s.Value == v.field {
+			v.found = true
 		}
 		if id, ok := n.Node.(*ast.IdentifierNode); ok && (id.Value == "from" || id.Value == "to") {
 			v.members++

@@ -254,6 +254,9 @@ type kindPlan struct {
 	canFire [2]bool   // per side (sides order): some rule for it can fire
 	reads   [2][]bool // per side: the features those rules read
 	filters []bool    // the feature filters to evaluate
+	// profile says a rule that can fire or a feature computed may read a
+	// party's declared profile: otherwise it is not looked up.
+	profile bool
 }
 
 func (l *layout) plan(kind string) *kindPlan {
@@ -267,6 +270,12 @@ func (l *layout) plan(kind string) *kindPlan {
 	}
 	for i, k := range l.set.FilterKinds {
 		kp.filters[i] = l.filters[i] && (k == nil || k[kind])
+	}
+	for _, r := range l.set.Rules {
+		kp.profile = kp.profile || r.Profile && (r.Kinds == nil || r.Kinds[kind])
+	}
+	for i, f := range l.set.Features {
+		kp.profile = kp.profile || l.used[i] && f.Profile && (f.Filter < 0 || kp.filters[f.Filter])
 	}
 	actual, _ := l.plans.LoadOrStore(kind, kp)
 	return actual.(*kindPlan)
@@ -545,7 +554,7 @@ func (s *Scorer) prepare(ev *rules.Evaluator, a *arena, set *rules.Set, lay *lay
 	}
 	kp := lay.plan(e.Kind)
 	p.item, p.base, p.plan = it, base, kp
-	s.fillEnv(&p.env, e, base)
+	s.fillEnv(&p.env, e, base, kp.profile)
 	if s.screener != nil && lay.screen {
 		s.screen(p)
 	}
@@ -702,7 +711,7 @@ func party(e *ingest.Event, side string) *ingest.Party {
 	return e.From
 }
 
-func (s *Scorer) fillEnv(env *rules.Env, e *ingest.Event, base int64) {
+func (s *Scorer) fillEnv(env *rules.Env, e *ingest.Event, base int64, profiles bool) {
 	env.ID, env.Kind, env.Currency, env.Channel = e.ID, e.Kind, e.Currency, e.Channel
 	env.Purpose, env.Memo, env.Attrs = e.Purpose, e.Memo, e.Attrs
 	env.Amount = e.Amount.Float64()
@@ -714,8 +723,12 @@ func (s *Scorer) fillEnv(env *rules.Env, e *ingest.Event, base int64) {
 	if e.Location != nil {
 		env.Location = rules.Location{Country: e.Location.Country, Region: e.Location.Region, City: e.Location.City}
 	}
-	fillParty(&env.From, e.From, s.profiles, e.Time)
-	fillParty(&env.To, e.To, s.profiles, e.Time)
+	var ps Profiles
+	if profiles {
+		ps = s.profiles
+	}
+	fillParty(&env.From, e.From, ps, e.Time)
+	fillParty(&env.To, e.To, ps, e.Time)
 	if env.From.CustomerID == "" && env.To.CustomerID == "" {
 		env.From.Own, env.To.Own = true, true
 	}
