@@ -309,6 +309,7 @@ type prepared struct {
 // keep nothing of it (hits copy the values they show).
 type arena struct {
 	inputs slab[window.Input]
+	only   slab[int32]
 	ups    slab[window.Update]
 	pass   slab[bool]
 	value  slab[int64]
@@ -318,10 +319,10 @@ type arena struct {
 }
 
 func (a *arena) reset() {
-	// Inputs, updates and outputs are written whole before they are read
+	// Inputs, their indexes, updates and outputs are written before they are read
 	// (prepare, the store): they are only handed out again. Zeroing them
 	// cost more than all the rest of the reset.
-	a.inputs.used, a.ups.used, a.outs.used = 0, 0, 0
+	a.inputs.used, a.only.used, a.ups.used, a.outs.used = 0, 0, 0, 0
 	a.pass.reset()
 	a.value.reset()
 	a.member.reset()
@@ -660,12 +661,21 @@ func (s *Scorer) prepare(ev *rules.Evaluator, a *arena, set *rules.Set, lay *lay
 			if !want[si][gj] {
 				continue
 			}
+			// Only the features the event feeds or a rule reads: of a
+			// group of forty, a transfer touches a handful.
 			g := lay.groups[gi]
-			in := a.inputs.grab(len(g.Features))
+			in, only := a.inputs.grab(len(g.Features)), a.only.grab(len(g.Features))
+			n := 0
 			for j, fi := range lay.slot[gi] {
-				in[j] = window.Input{Apply: p.pass[fi] && on[fi], Value: value[fi], Member: member[fi], NoRead: !reads[fi]}
+				apply := p.pass[fi] && on[fi]
+				if !apply && !reads[fi] {
+					continue
+				}
+				in[n] = window.Input{Apply: apply, Value: value[fi], Member: member[fi], NoRead: !reads[fi]}
+				only[n] = int32(j)
+				n++
 			}
-			p.ups[k] = window.Update{Group: g, Key: keys[si][gj], TxID: txID, Time: times[gj], Inputs: in, Out: a.outs.grab(len(in))}
+			p.ups[k] = window.Update{Group: g, Key: keys[si][gj], TxID: txID, Time: times[gj], Inputs: in[:n], Only: only[:n], Out: a.outs.grab(len(g.Features))}
 			p.gidx[k] = int8(gi)
 			k++
 		}

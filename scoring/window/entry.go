@@ -199,37 +199,14 @@ func (e *entry) apply(u *Update, s *groupSpec) {
 	}
 
 	e.lineUp(g, s)
-	track := e.log != nil
-	for i := range g.Features {
-		f := &g.Features[i]
-		in := &u.Inputs[i]
-		apply := in.Apply && !beyond
-		if !apply && in.NoRead {
-			// Nothing to add and nobody to tell: the feature is left as
-			// it is (its old buckets go at its next update).
-			out[i] = 0
-			continue
+	if u.Only == nil {
+		for i := range g.Features {
+			out[i] = e.applyFeature(g, s, i, &u.Inputs[i], u.Time, beyond)
 		}
-		b := floorDiv(u.Time, s.bucketMs[i])
-		fs := &e.feats[i]
-		if f.Op == Distinct {
-			if fs.d == nil {
-				fs.d = &distinctSet{pos: make(map[string]*dmember)}
-			}
-			var dirty *[]string
-			if track {
-				dirty = &fs.dirtyM
-			}
-			out[i] = fs.d.apply(&fs.bk, b, s.n[i], in.Member, apply, f.DistinctCap, dirty)
-		} else {
-			var dirty *bool
-			if track {
-				dirty = &e.log.agg
-			}
-			out[i] = applyAgg(&fs.bk, f.Op, b, s.n[i], in.Value, apply, dirty)
-		}
-		if in.NoRead {
-			out[i] = 0
+	} else {
+		clear(out)
+		for k, i := range u.Only {
+			out[i] = e.applyFeature(g, s, int(i), &u.Inputs[k], u.Time, beyond)
 		}
 	}
 	if beyond {
@@ -256,9 +233,44 @@ func (e *entry) apply(u *Update, s *groupSpec) {
 	d := &e.days[di]
 	tx := u.TxID // kept as given (Update.TxID)
 	d.put(tx, out)
-	if track {
+	if e.log != nil {
 		e.log.recs = append(e.log.recs, recRef{day, tx, int32(nf)})
 	}
+}
+
+// applyFeature does steps 2-4 of the package doc for feature i and
+// returns its Out.
+func (e *entry) applyFeature(g *Group, s *groupSpec, i int, in *Input, t int64, beyond bool) int64 {
+	apply := in.Apply && !beyond
+	if !apply && in.NoRead {
+		// Nothing to add and nobody to tell: the feature is left as it is
+		// (its old buckets go at its next update).
+		return 0
+	}
+	f := &g.Features[i]
+	b := floorDiv(t, s.bucketMs[i])
+	fs := &e.feats[i]
+	var v int64
+	if f.Op == Distinct {
+		if fs.d == nil {
+			fs.d = &distinctSet{pos: make(map[string]*dmember)}
+		}
+		var dirty *[]string
+		if e.log != nil {
+			dirty = &fs.dirtyM
+		}
+		v = fs.d.apply(&fs.bk, b, s.n[i], in.Member, apply, f.DistinctCap, dirty)
+	} else {
+		var dirty *bool
+		if e.log != nil {
+			dirty = &e.log.agg
+		}
+		v = applyAgg(&fs.bk, f.Op, b, s.n[i], in.Value, apply, dirty)
+	}
+	if in.NoRead {
+		return 0
+	}
+	return v
 }
 
 // lineUp makes e.feats match g.Features by position. Normally a pointer

@@ -117,7 +117,17 @@ func (c *specCache[T]) get(g *Group) (T, error) {
 }
 
 func checkUpdate(u *Update, nf int) error {
-	if len(u.Inputs) != nf {
+	switch {
+	case u.Only != nil:
+		if len(u.Inputs) != len(u.Only) {
+			return fmt.Errorf("window: update %s on group %s has %d inputs for %d features listed in Only", u.TxID, u.Group.Name, len(u.Inputs), len(u.Only))
+		}
+		for k, i := range u.Only {
+			if i < 0 || int(i) >= nf || k > 0 && i <= u.Only[k-1] {
+				return fmt.Errorf("window: update %s on group %s: Only must list feature indexes below %d in ascending order, got %v", u.TxID, u.Group.Name, nf, u.Only)
+			}
+		}
+	case len(u.Inputs) != nf:
 		return fmt.Errorf("window: update %s on group %s has %d inputs for %d features", u.TxID, u.Group.Name, len(u.Inputs), nf)
 	}
 	if u.TxID == "" {

@@ -173,7 +173,12 @@ type Update struct {
 	Key    string  // the entity, e.g. the account id
 	TxID   string  // idempotency: an update whose (Group, Key, TxID) was applied before changes nothing; kept as given, so pass a string of its own (not a slice of a larger one)
 	Time   int64   // event time, unix ms
-	Inputs []Input // one per Group.Features, same order
+	Inputs []Input // one per Group.Features, same order; or one per Only
+	// Only, when set, lists (ascending) the indexes in Group.Features of
+	// the Inputs, one each: the features it leaves out are as NoRead with
+	// no Apply (not touched, Out 0). A caller whose events feed or read a
+	// few features of a large group passes only those.
+	Only []int32
 
 	// Set by Apply:
 	Out      []int64 // one per Group.Features: the window value at Time, after this update

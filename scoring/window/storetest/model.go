@@ -67,9 +67,20 @@ func (m *model) apply(u *window.Update) (out []int64, replayed bool) {
 		}
 	}
 	out = make([]int64, len(g.Features))
+	inputs := u.Inputs
+	if u.Only != nil {
+		// Left out: neither applied nor read.
+		inputs = make([]window.Input, len(g.Features))
+		for i := range inputs {
+			inputs[i] = window.Input{NoRead: true}
+		}
+		for k, i := range u.Only {
+			inputs[i] = u.Inputs[k]
+		}
+	}
 	for i := range g.Features {
 		f := &g.Features[i]
-		in := u.Inputs[i]
+		in := inputs[i]
 		b, n := f.BucketOf(u.Time), f.Buckets()
 		lo := b - n + 1
 		apply := in.Apply && !beyond
@@ -146,7 +157,7 @@ func (m *model) apply(u *window.Update) (out []int64, replayed bool) {
 			}
 		}
 	}
-	for i, in := range u.Inputs {
+	for i, in := range inputs {
 		if in.NoRead {
 			out[i] = 0 // applied but not read
 		}

@@ -374,6 +374,8 @@ func testErrors(t *testing.T, st window.Store) {
 		{Group: &window.Group{Name: "a:b", Features: g.Features}, Key: "k", TxID: "1", Time: Base, Inputs: ins(add(0))},
 		{Group: g, Key: "k", TxID: "", Time: Base, Inputs: ins(add(0))},
 		{Group: &window.Group{Name: "z", Features: []window.Feature{{Name: "n", Op: window.Count, Window: time.Hour}}}, Key: "k", TxID: "1", Time: Base, Inputs: ins(add(0))},
+		{Group: g, Key: "k", TxID: "1", Time: Base, Inputs: ins(add(0)), Only: []int32{1}},
+		{Group: g, Key: "k", TxID: "1", Time: Base, Inputs: ins(add(0)), Only: []int32{0, 0}},
 	}
 	for i, u := range bad {
 		if err := st.Apply(ctx, []*window.Update{u}); err == nil {
@@ -442,6 +444,18 @@ func RandomStream(n int, seed int64) []*window.Update {
 		for range g.Features {
 			u.Inputs = append(u.Inputs, window.Input{Apply: rng.Intn(5) != 0, Value: rng.Int63n(10_100) - 100,
 				Member: string(rune('a' + rng.Intn(8))), NoRead: rng.Intn(4) == 0})
+		}
+		if rng.Intn(2) == 0 {
+			// The same update as Only the features it feeds or reads.
+			var ins []window.Input
+			only := []int32{}
+			for i, in := range u.Inputs {
+				if in.Apply || !in.NoRead {
+					ins = append(ins, in)
+					only = append(only, int32(i))
+				}
+			}
+			u.Inputs, u.Only = ins, only
 		}
 		out = append(out, u)
 	}
