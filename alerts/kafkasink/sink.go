@@ -104,13 +104,8 @@ func (s *Sink) Write(ctx context.Context, as []alerts.Alert) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.WriteTimeout)
 	defer cancel()
-	// In chunks of one batch, one after the other: kafka-go sends the
-	// batches of one call side by side, and a subject's alert versions
-	// must land in order.
-	for lo := 0; lo < len(msgs); lo += s.w.BatchSize {
-		if err := s.w.WriteMessages(ctx, msgs[lo:min(lo+s.w.BatchSize, len(msgs))]...); err != nil {
-			return fmt.Errorf("kafka alert sink: write %d alerts to %q: %w", len(msgs), s.cfg.Topic, err)
-		}
+	if err := s.w.WriteMessages(ctx, msgs...); err != nil {
+		return fmt.Errorf("kafka alert sink: write %d alerts to %q: %w", len(msgs), s.cfg.Topic, err)
 	}
 	return nil
 }

@@ -92,7 +92,7 @@ func (d *DeadLetter) WriteBatch(ctx context.Context, rejects []Reject) error {
 	for i, r := range rejects {
 		km[i] = deadLetterMessage(r)
 	}
-	if err := writeInOrder(ctx, d.w, km); err != nil {
+	if err := d.w.WriteMessages(ctx, km...); err != nil {
 		if isTooLarge(err) {
 			return fmt.Errorf("kafka dead letter: a rejected message is larger than topic %q accepts: raise max.message.bytes of the topic and the dead-letter MaxMessageBytes: %w", d.topic, err)
 		}
