@@ -27,7 +27,11 @@ type ProducerConfig struct {
 	// Partitioner picks the partition: "hash" (default: by key, keyless
 	// messages round robin) or "roundrobin".
 	Partitioner string
-	// Acks: -1 all (default), 1 leader, 0 none.
+	// Acks is 1 to wait for the partition leader only; 0 (the default) or
+	// -1 waits for every in-sync replica. There is no fire-and-forget:
+	// Produce returns when its messages are acknowledged, and a producer
+	// that did not wait would also let a partition's requests overtake one
+	// another (TestProducerKeepsPartitionOrder).
 	Acks int
 }
 
@@ -81,11 +85,8 @@ func newWriter(cfg ProducerConfig) *kafkago.Writer {
 		bal = &kafkago.RoundRobin{}
 	}
 	acks := kafkago.RequireAll
-	switch cfg.Acks {
-	case 1:
+	if cfg.Acks == 1 {
 		acks = kafkago.RequireOne
-	case 0:
-		acks = kafkago.RequireNone
 	}
 	return &kafkago.Writer{
 		Addr:         kafkago.TCP(cfg.Brokers...),
