@@ -19,7 +19,8 @@
 //     reads only what its key still keeps. An event later than a whole window
 //     behind the key's newest one therefore does not see buckets that newer
 //     events already dropped. A feature the update neither applies nor reads
-//     (Input.NoRead) is skipped: nothing of it changes and its Out is 0.
+//     (Input.NoRead), or leaves out of Update.Only, is skipped: nothing of it
+//     changes and its Out is 0.
 //  3. If Input.Apply, the input is added to bucket b: count +1, sum +Value,
 //     max keeps the larger; distinct sets the member's score to the largest
 //     bucket it was seen in, then evicts, while more than DistinctCap
