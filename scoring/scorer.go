@@ -167,8 +167,8 @@ type layout struct {
 	// onSide[si][i] says feature i counts the events whose party on side
 	// sides[si] is the key (side in for "to", out for "from", or any).
 	onSide [2][]bool
-	// evidence[k][s] lists the features keyed by account (k 0) or customer
-	// (k 1) that an event counts in on side in (s 0) or out (s 1).
+	// evidence[k][si] lists the features keyed by account (k 0) or
+	// customer (k 1) that count the event on side sides[si] (onSide).
 	evidence [2][2][]int
 }
 
@@ -190,16 +190,15 @@ func (s *Scorer) layoutOf(set *rules.Set) *layout {
 			l.filters[f.Filter] = true
 		}
 		l.screen = l.screen || l.used[i] && f.Screen
-		for si, side := range [2]string{"in", "out"} {
-			l.onSide[si] = append(l.onSide[si], f.Side == "any" || f.Side == side)
-		}
 		k := 0
 		if f.Key == "customer" {
 			k = 1
 		}
-		for sd, side := range []string{"in", "out"} {
-			if f.Side == "any" || f.Side == side {
-				l.evidence[k][sd] = append(l.evidence[k][sd], i)
+		for si, side := range [2]string{"in", "out"} {
+			on := f.Side == "any" || f.Side == side
+			l.onSide[si] = append(l.onSide[si], on)
+			if on {
+				l.evidence[k][si] = append(l.evidence[k][si], i)
 			}
 		}
 	}
@@ -839,21 +838,17 @@ func (s *Scorer) evidenceItems(set *rules.Set, lay *layout, preps []*prepared) (
 	words := (len(set.Features) + 63) / 64
 	for pi, p := range preps {
 		e := p.item.Event
-		for _, sd := range sides {
+		for si, sd := range sides {
 			pt := party(e, sd)
 			if pt == nil || pt.Account == "" {
 				continue
-			}
-			side := 0
-			if sd == "from" {
-				side = 1
 			}
 			for k, id := range [2]string{pt.Account, pt.CustomerID} {
 				if id == "" {
 					continue
 				}
 				var mask []uint64
-				for _, i := range lay.evidence[k][side] {
+				for _, i := range lay.evidence[k][si] {
 					if p.pass[i] {
 						if mask == nil {
 							mask = make([]uint64, words)
