@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -118,19 +119,7 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 	// The stream: the generator's bank, as many events as asked for.
 	gcfg := gen.DefaultConfig()
 	gcfg.Customers = max(gen.MinCustomers, o.events/150)
-	gcfg.Days = 40
-	var msgs []kafka.Message
-	_, err = gen.Generate(gcfg, func(e *ingest.Event) error {
-		if len(msgs) >= o.events {
-			return nil
-		}
-		v, err := json.Marshal(e)
-		if err != nil {
-			return err
-		}
-		msgs = append(msgs, kafka.Message{Key: []byte(keyOf(e)), Value: v})
-		return nil
-	})
+	msgs, err := benchStream(gcfg, o.events)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +179,14 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 	if o.rate > 0 {
 		res.rate = o.rate
 	}
-	total := min(len(msgs), int(res.rate*o.latency.Seconds()))
+	// As many events as the run lasts: a latency run cut short by the
+	// stream's end measures mostly its start.
+	total := max(1, int(res.rate*o.latency.Seconds()))
+	if total > len(msgs) {
+		if msgs, err = benchStream(gcfg, total); err != nil {
+			return nil, err
+		}
+	}
 	st, done, err = newStores("lat")
 	if err != nil {
 		return nil, err
@@ -235,6 +231,29 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 		res.in50, res.in99 = quantile(lats.in, 0.50), quantile(lats.in, 0.99)
 	}
 	return res, nil
+}
+
+// benchStream returns the first n events of the generator's stream for
+// gcfg (as long as it takes), keyed as a bank would key them.
+func benchStream(gcfg gen.Config, n int) ([]kafka.Message, error) {
+	gcfg.Days = 3660
+	enough := errors.New("enough events")
+	msgs := make([]kafka.Message, 0, n)
+	_, err := gen.Generate(gcfg, func(e *ingest.Event) error {
+		if len(msgs) >= n {
+			return enough
+		}
+		v, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, kafka.Message{Key: []byte(keyOf(e)), Value: v})
+		return nil
+	})
+	if err != nil && !errors.Is(err, enough) {
+		return nil, err
+	}
+	return msgs, nil
 }
 
 // quantile returns the q quantile of ds, which it sorts.
