@@ -74,6 +74,10 @@ type Rule struct {
 	When        *vm.Program
 	// Kinds are the event kinds the rule can fire on; nil means any.
 	Kinds map[string]bool
+	// Own are the parties that must be the bank's own customers for the
+	// rule to fire (a `to.own` or `from.own` its condition cannot do
+	// without).
+	Own Own
 	// Reads are the indexes of the features the condition and values read.
 	Reads []int
 	// Graph is set when the condition reads graph signals: the transfer's
@@ -486,6 +490,7 @@ func (c *compiler) rule(d *RuleDef, errs *Errors) *Rule {
 		if kinds, ok := kindsOf(d.When); ok {
 			r.Kinds = kinds
 		}
+		r.Own = ownOf(d.When)
 		r.Graph = strings.Contains(d.When, "graph.")
 		r.Screen, r.Profile = readsScreen(r.When), readsProfile(r.When)
 	}

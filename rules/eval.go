@@ -174,26 +174,46 @@ func (e *Evaluator) Member(f *Feature, env *Env) (string, error) {
 }
 
 // CanFire reports whether any rule for subject ("to" or "from") can fire on
-// an event of kind.
-func (s *Set) CanFire(subject, kind string) bool {
+// an event of kind whose parties' own flags are own.To and own.From.
+func (s *Set) CanFire(subject, kind string, own Own) bool {
 	for _, r := range s.Rules {
-		if r.Subject == subject && (r.Kinds == nil || r.Kinds[kind]) {
+		if r.canFire(subject, kind, own) {
 			return true
 		}
 	}
 	return false
 }
 
-// Reads returns, per feature, whether a rule for subject that can fire on an
-// event of kind reads it: the others need not be computed for that event.
-func (s *Set) Reads(subject, kind string) []bool {
+// Reads returns, per feature, whether a rule for subject that can fire on
+// such an event reads it: the others need not be computed for that event.
+func (s *Set) Reads(subject, kind string, own Own) []bool {
 	out := make([]bool, len(s.Features))
 	for _, r := range s.Rules {
-		if r.Subject == subject && (r.Kinds == nil || r.Kinds[kind]) {
+		if r.canFire(subject, kind, own) {
 			for _, i := range r.Reads {
 				out[i] = true
 			}
 		}
 	}
 	return out
+}
+
+// ForeignReads returns, per feature, whether a rule may read it for a
+// party that is not the bank's own customer (a rule that does not require
+// its subject to be own): the others need not be kept for such accounts.
+func (s *Set) ForeignReads() []bool {
+	out := make([]bool, len(s.Features))
+	for _, r := range s.Rules {
+		if r.Subject == "to" && r.Own.To || r.Subject == "from" && r.Own.From {
+			continue
+		}
+		for _, i := range r.Reads {
+			out[i] = true
+		}
+	}
+	return out
+}
+
+func (r *Rule) canFire(subject, kind string, own Own) bool {
+	return r.Subject == subject && (r.Kinds == nil || r.Kinds[kind]) && r.Own.Allows(own.To, own.From)
 }

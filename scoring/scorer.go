@@ -144,8 +144,9 @@ func (s *Scorer) FX() *fx.Table { return s.fx }
 
 // layout maps a rule set's features onto window groups.
 type layout struct {
-	// plans caches what an event of a kind needs (kindPlan), by kind.
-	plans  sync.Map // string -> *kindPlan
+	// plans caches what an event needs (kindPlan), by kind and by which
+	// parties are the bank's own.
+	plans  sync.Map // planKey -> *kindPlan
 	set    *rules.Set
 	groups []*window.Group
 	// slot[g][j] is the index in Env.F of group g's j-th feature.
@@ -155,6 +156,11 @@ type layout struct {
 	// used[i] says some rule reads feature i; a feature no rule reads is
 	// neither computed nor kept (it starts empty if a reload adds a reader).
 	used []bool
+	// foreign[i] says a rule may read feature i of an account at another
+	// bank (rules.Set.ForeignReads). The others are kept only for the
+	// bank's own accounts: most rules are about its customers, and the
+	// accounts they pay and are paid by would otherwise hold as much state.
+	foreign []bool
 	// filters[i] says a used feature has filter i.
 	filters []bool
 	// graph says some rule reads graph signals; otherwise the graph store
@@ -177,7 +183,7 @@ func (s *Scorer) layoutOf(set *rules.Set) *layout {
 		return l.(*layout)
 	}
 	l := &layout{set: set, acct: -1, acctLocal: -1, cust: -1, custLocal: -1,
-		used: make([]bool, len(set.Features)), filters: make([]bool, len(set.Filters))}
+		used: make([]bool, len(set.Features)), filters: make([]bool, len(set.Filters)), foreign: set.ForeignReads()}
 	for _, r := range set.Rules {
 		l.graph = l.graph || r.Graph
 		l.screen = l.screen || r.Screen
@@ -250,7 +256,8 @@ func (s *Scorer) layoutOf(set *rules.Set) *layout {
 // events are card payments, which most rules and features ignore, and
 // this is looked up once per event rather than per rule and filter.
 type kindPlan struct {
-	canFire [2]bool   // per side (sides order): some rule for it can fire
+	own     [2]bool   // per side (sides order): the party is the bank's own
+	canFire [2]bool   // per side: some rule for it can fire
 	reads   [2][]bool // per side: the features those rules read
 	filters []bool    // the feature filters to evaluate
 	// profile says a rule that can fire or a feature computed may read a
@@ -258,14 +265,19 @@ type kindPlan struct {
 	profile bool
 }
 
-func (l *layout) plan(kind string) *kindPlan {
-	if kp, ok := l.plans.Load(kind); ok {
+type planKey struct {
+	kind string
+	own  rules.Own
+}
+
+func (l *layout) plan(kind string, own rules.Own) *kindPlan {
+	if kp, ok := l.plans.Load(planKey{kind, own}); ok {
 		return kp.(*kindPlan)
 	}
-	kp := &kindPlan{filters: make([]bool, len(l.set.Filters))}
+	kp := &kindPlan{own: [2]bool{own.To, own.From}, filters: make([]bool, len(l.set.Filters))}
 	for si, sd := range sides {
-		kp.canFire[si] = l.set.CanFire(sd, kind)
-		kp.reads[si] = l.set.Reads(sd, kind)
+		kp.canFire[si] = l.set.CanFire(sd, kind, own)
+		kp.reads[si] = l.set.Reads(sd, kind, own)
 	}
 	for i, k := range l.set.FilterKinds {
 		kp.filters[i] = l.filters[i] && (k == nil || k[kind])
@@ -276,8 +288,14 @@ func (l *layout) plan(kind string) *kindPlan {
 	for i, f := range l.set.Features {
 		kp.profile = kp.profile || l.used[i] && f.Profile && (f.Filter < 0 || kp.filters[f.Filter])
 	}
-	actual, _ := l.plans.LoadOrStore(kind, kp)
+	actual, _ := l.plans.LoadOrStore(planKey{kind, own}, kp)
 	return actual.(*kindPlan)
+}
+
+// counts reports whether feature i counts the event for the party on side
+// si: it passed the filter, counts that side, and is kept for that party.
+func (l *layout) counts(kp *kindPlan, pass []bool, si, i int) bool {
+	return pass[i] && l.onSide[si][i] && (kp.own[si] || l.foreign[i])
 }
 
 func windowFeature(f *rules.Feature) window.Feature {
@@ -552,7 +570,7 @@ func (s *Scorer) prepare(ev *rules.Evaluator, a *arena, set *rules.Set, lay *lay
 	if !ok {
 		return fmt.Errorf("no FX rate for %s in table %s", e.Currency, s.fx.Version)
 	}
-	kp := lay.plan(e.Kind)
+	kp := lay.plan(e.Kind, ownOf(e))
 	p.item, p.base, p.plan = it, base, kp
 	s.fillEnv(&p.env, e, base, kp.profile)
 	if s.screener != nil && lay.screen {
@@ -623,7 +641,7 @@ func (s *Scorer) prepare(ev *rules.Evaluator, a *arena, set *rules.Set, lay *lay
 		}
 		// Only the features a rule that can fire on this kind reads are
 		// computed for this side.
-		reads, on := kp.reads[si], lay.onSide[si]
+		reads := kp.reads[si]
 		for gj, gi := range groups {
 			key := party.Account
 			if gj >= 2 {
@@ -633,7 +651,7 @@ func (s *Scorer) prepare(ev *rules.Evaluator, a *arena, set *rules.Set, lay *lay
 				continue
 			}
 			for _, fi := range lay.slot[gi] {
-				if reads[fi] || p.pass[fi] && on[fi] {
+				if reads[fi] || lay.counts(kp, p.pass, si, fi) {
 					want[si][gj], keys[si][gj] = true, key
 					total++
 					break
@@ -655,7 +673,7 @@ func (s *Scorer) prepare(ev *rules.Evaluator, a *arena, set *rules.Set, lay *lay
 		if sd == "from" {
 			txID = e.ID + ":out"
 		}
-		reads, on := kp.reads[si], lay.onSide[si]
+		reads := kp.reads[si]
 		for gj, gi := range groups {
 			if !want[si][gj] {
 				continue
@@ -666,7 +684,7 @@ func (s *Scorer) prepare(ev *rules.Evaluator, a *arena, set *rules.Set, lay *lay
 			in, only := a.inputs.grab(len(g.Features)), a.only.grab(len(g.Features))
 			n := 0
 			for j, fi := range lay.slot[gi] {
-				apply := p.pass[fi] && on[fi]
+				apply := lay.counts(kp, p.pass, si, fi)
 				if !apply && !reads[fi] {
 					continue
 				}
@@ -738,17 +756,27 @@ func (s *Scorer) fillEnv(env *rules.Env, e *ingest.Event, base int64, profiles b
 	}
 	fillParty(&env.From, e.From, ps, e.Time)
 	fillParty(&env.To, e.To, ps, e.Time)
-	if env.From.CustomerID == "" && env.To.CustomerID == "" {
-		env.From.Own, env.To.Own = true, true
+	own := ownOf(e)
+	env.From.Own, env.To.Own = own.From, own.To
+}
+
+// ownOf says which parties are the bank's own customers: those with a
+// customer id, or both when neither has one (data sets without customer
+// ids, AMLworld and AMLSim, so that rules using own stay portable).
+func ownOf(e *ingest.Event) rules.Own {
+	to := e.To != nil && e.To.CustomerID != ""
+	from := e.From != nil && e.From.CustomerID != ""
+	if !to && !from {
+		return rules.Own{To: true, From: true}
 	}
+	return rules.Own{To: to, From: from}
 }
 
 func fillParty(rp *rules.Party, p *ingest.Party, profiles Profiles, at time.Time) {
 	if p == nil {
 		return
 	}
-	*rp = rules.Party{Account: p.Account, CustomerID: p.CustomerID, Name: p.Name, Type: p.Type, Country: p.Country, Bank: p.Bank, Wallet: p.Wallet, Industry: p.Industry,
-		Own: p.CustomerID != ""}
+	*rp = rules.Party{Account: p.Account, CustomerID: p.CustomerID, Name: p.Name, Type: p.Type, Country: p.Country, Bank: p.Bank, Wallet: p.Wallet, Industry: p.Industry}
 	if profiles != nil && p.CustomerID != "" {
 		if pr, ok := profiles.Profile(p.CustomerID); ok {
 			rp.Profile = pr
@@ -849,7 +877,7 @@ func (s *Scorer) evidenceItems(set *rules.Set, lay *layout, preps []*prepared) (
 				}
 				var mask []uint64
 				for _, i := range lay.evidence[k][si] {
-					if p.pass[i] {
+					if lay.counts(p.plan, p.pass, si, i) {
 						if mask == nil {
 							mask = make([]uint64, words)
 						}
