@@ -55,6 +55,9 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// segmentBytes bounds one in-memory log segment (see Start).
+const segmentBytes = 4 << 20
+
 // Broker is a running in-process broker.
 type Broker struct {
 	cluster *kfake.Cluster
@@ -77,6 +80,11 @@ func Start(cfg Config) (*Broker, error) {
 		kfake.Ports(cfg.Port),
 		kfake.BrokerConfigs(map[string]string{
 			"message.max.bytes": strconv.Itoa(maxBytes),
+			// The broker keeps each partition's log in memory, in segment
+			// files grown by doubling: at its default (100 MiB) a busy
+			// partition's segment is copied whole, the broker's one loop
+			// stalled meanwhile, every time it doubles.
+			"log.segment.bytes": strconv.Itoa(segmentBytes),
 		}),
 	}
 	for _, t := range cfg.Topics {
