@@ -11,6 +11,7 @@ import (
 	"os"
 	"reflect"
 	"strconv"
+	"regexp"
 	"strings"
 	"time"
 
@@ -139,7 +140,7 @@ func Load(path string) (*Config, error) {
 		dec := yaml.NewDecoder(bytes.NewReader(b))
 		dec.KnownFields(true)
 		if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s: %s", path, strings.TrimPrefix(strings.ReplaceAll(err.Error(), "\n", " "), "yaml: "))
+			return nil, c.decodeError(err)
 		}
 	}
 	if err := c.applyEnv(os.Environ()); err != nil {
@@ -236,6 +237,74 @@ func (c *Config) where(section, key string) string {
 		n = next
 	}
 	return fmt.Sprintf("%s:%d: ", c.file, n.Line)
+}
+
+// decodeError rewrites the decoder's errors ("line 4: cannot unmarshal
+// !!int `0` into time.Duration") as Validate's: file, line and field first,
+// and what to write instead where that is not obvious.
+func (c *Config) decodeError(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return fmt.Errorf("%s: %s", c.file, strings.TrimPrefix(strings.ReplaceAll(err.Error(), "\n", " "), "yaml: "))
+	}
+	var out []string
+	for _, e := range te.Errors {
+		line, msg := 0, e
+		if m := lineMsg.FindStringSubmatch(e); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			msg = m[2]
+		}
+		if m := unknownField.FindStringSubmatch(msg); m != nil {
+			msg = "unknown key (misspelt, or not in this section)"
+		}
+		if strings.HasSuffix(msg, "into time.Duration") {
+			msg += " (write a duration with its unit: 0s, 250ms, 72h)"
+		}
+		where := c.file + ": "
+		if line > 0 {
+			where = fmt.Sprintf("%s:%d: ", c.file, line)
+			if f := fieldAt(c.root, line, ""); f != "" {
+				where += f + ": "
+			}
+		}
+		out = append(out, where+msg)
+	}
+	return errors.New(strings.Join(out, "\n"))
+}
+
+var (
+	lineMsg      = regexp.MustCompile(`^line (\d+): (.*)$`)
+	unknownField = regexp.MustCompile(`^field (\S+) not found in type`)
+)
+
+// fieldAt returns the dotted path of the mapping key on line, or "".
+func fieldAt(n *yaml.Node, line int, path string) string {
+	if n == nil {
+		return ""
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, k := range n.Content {
+			if f := fieldAt(k, line, path); f != "" {
+				return f
+			}
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := k.Value
+			if path != "" {
+				p = path + "." + k.Value
+			}
+			if k.Line == line {
+				return p
+			}
+			if f := fieldAt(v, line, p); f != "" {
+				return f
+			}
+		}
+	}
+	return ""
 }
 
 // applyEnv sets fields from SLUICE_<SECTION>_<KEY> variables.

@@ -32,11 +32,24 @@ func TestUnknownKeyIsAnError(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := Load(path)
-	if err == nil || !strings.Contains(err.Error(), "line 2") || !strings.Contains(err.Error(), "brokres") {
+	if err == nil || !strings.Contains(err.Error(), path+":2: kafka.brokres: unknown key") {
 		t.Errorf("a misspelt key must be refused with its line: %v", err)
 	}
 	if _, err := Load("testdata/missing.yaml"); err == nil {
 		t.Error("a missing file must be an error")
+	}
+}
+
+func TestTypeErrorsNameTheField(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "types.yaml")
+	if err := os.WriteFile(path, []byte("kafka:\n  workers: two\n  max_wait: 0\nscoring:\n  lateness: 72h\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	for _, want := range []string{path + ":2: kafka.workers: cannot unmarshal", path + ":3: kafka.max_wait: cannot unmarshal !!int `0` into time.Duration (write a duration with its unit"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
 	}
 }
 
