@@ -54,6 +54,14 @@ type Sink struct {
 	err error // configuration error, returned by every Write
 }
 
+// flushAfter is how long the writer lets a partial batch wait for more
+// alerts: none. kafka-go adds one call's messages to its batches under a
+// lock, before the timer can fire, so a Write is never split by it; the
+// timer only decides how long a Write's last, partial batch waits for other
+// calls, and at 1 ms every batch of alerts waited that long to be sent
+// (kafka-go's default is a second).
+const flushAfter = time.Microsecond
+
 // New returns a Sink. A bad configuration is reported by Validate and by
 // every Write.
 func New(cfg Config) *Sink {
@@ -72,7 +80,7 @@ func New(cfg Config) *Sink {
 		Balancer:     &kafkago.Hash{}, // by subject account
 		BatchSize:    1000,
 		BatchBytes:   kafka.DefaultMaxMessageBytes,
-		BatchTimeout: time.Millisecond, // Write hands whole slices; never wait for more
+		BatchTimeout: flushAfter,
 		RequiredAcks: kafkago.RequireAll,
 		MaxAttempts:  3,
 	}}
