@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/sluice-aml/sluice/rules"
 )
@@ -52,5 +53,24 @@ func rulesCmd(args []string) int {
 	}
 	fmt.Printf("ok: %d features, %d rules (%d shadow), %d typologies, %d parameters in %d files\nruleset %s\n",
 		len(set.Features), len(set.Rules), shadow, len(set.Typologies), len(set.Params), len(set.Files), set.Hash)
+	// What accounts at other banks cost: their window state is only what
+	// rules that do not require their subject to be the bank's own read.
+	var open []string
+	for _, r := range set.Rules {
+		if !(r.Subject == "to" && r.Own.To || r.Subject == "from" && r.Own.From) && len(r.Reads) > 0 {
+			open = append(open, r.ID)
+		}
+	}
+	n := 0
+	for _, f := range set.ForeignReads() {
+		if f {
+			n++
+		}
+	}
+	fmt.Printf("accounts at other banks keep %d of the %d features", n, len(set.Features))
+	if len(open) > 0 {
+		fmt.Printf(", for rules whose subject need not be a customer (add %s.own to those about customers): %s", "to/from", strings.Join(open, ", "))
+	}
+	fmt.Println()
 	return exitOK
 }
