@@ -37,6 +37,7 @@ func benchCmd(args []string) int {
 	partitions := fs.Int("partitions", 8, "partitions of the transactions topic")
 	latencySecs := fs.Duration("latency-duration", 10*time.Second, "length of the latency run at half the measured rate (0 skips it)")
 	rate := fs.Float64("rate", 0, "events/s of the latency run (default half the measured throughput): compare latencies at one rate")
+	noop := fs.Bool("no-op", false, "hand the batches to a handler that does nothing: the producer, broker and consumer alone, the floor under the latency figures")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: sluice bench [--store memory|redis] [flags]\n\nEnd-to-end benchmark through the Kafka protocol (embedded broker) and the\nwindow store, with the rule set in force: events/s at full speed, then\nlatency percentiles (p50, p99, p999) at half that rate.")
 		fs.PrintDefaults()
@@ -62,7 +63,7 @@ func benchCmd(args []string) int {
 		return fail("bench", err)
 	}
 	defer stop()
-	res, err := bench(context.Background(), cfg, benchOptions{store: *store, redis: *redisAddr, events: *events, partitions: *partitions, latency: *latencySecs, rate: *rate})
+	res, err := bench(context.Background(), cfg, benchOptions{store: *store, redis: *redisAddr, events: *events, partitions: *partitions, latency: *latencySecs, rate: *rate, noop: *noop})
 	if err != nil {
 		return fail("bench", err)
 	}
@@ -75,6 +76,7 @@ type benchOptions struct {
 	events, partitions int
 	latency            time.Duration
 	rate               float64 // latency run's rate; 0: half the throughput
+	noop               bool    // a handler that does nothing
 }
 
 type benchResult struct {
@@ -97,6 +99,9 @@ func (r *benchResult) print(w io.Writer) {
 	fmt.Fprintf(w, "machine: %s, %d cores, %s %s/%s\n", cpuModel(), runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(w, "settings: store=%s partitions=%d events=%d rules=%d ruleset=%s, embedded Kafka-protocol broker (kfake) over TCP\n",
 		r.opts.store, r.opts.partitions, r.opts.events, r.rules, shortHash(r.ruleset))
+	if r.opts.noop {
+		fmt.Fprintln(w, "handler: no-op (--no-op): the producer, broker and consumer alone, nothing of Sluice's work")
+	}
 	fmt.Fprintf(w, "throughput: %.0f events/s end to end (%d alerts)\n", r.throughput, r.alerts)
 	if r.latencyEvents > 0 {
 		fmt.Fprintf(w, "latency at %.0f events/s (%d events): p50 %s  p99 %s  p999 %s (produced -> windows, alerts and offsets durable)\n",
@@ -163,7 +168,7 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 	if err != nil {
 		return nil, err
 	}
-	n, alertsN, elapsed, _, err := consume(ctx, p, cfg, "bench-throughput", st, len(msgs), nil)
+	n, alertsN, elapsed, _, err := consume(ctx, p, cfg, "bench-throughput", st, len(msgs), o.noop, nil)
 	done()
 	if err != nil {
 		return nil, err
@@ -221,7 +226,7 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 			}
 		}
 	}()
-	_, _, _, lats, err := consume(lctx, p, cfg, "bench-latency", st, total, func(m *kafka.Message) time.Time { return m.Time })
+	_, _, _, lats, err := consume(lctx, p, cfg, "bench-latency", st, total, o.noop, func(m *kafka.Message) time.Time { return m.Time })
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +274,7 @@ type latencies struct{ in, done []time.Duration }
 // consume runs a processor on topic until want events are durable, and
 // returns how many, the alerts, the time taken and (when stamp is set) the
 // events' latencies.
-func consume(ctx context.Context, p *parts, cfg *config.Config, topic string, st stores, want int,
+func consume(ctx context.Context, p *parts, cfg *config.Config, topic string, st stores, want int, noop bool,
 	stamp func(*kafka.Message) time.Time) (int, int64, time.Duration, latencies, error) {
 	c := *cfg
 	c.Kafka.Topic = topic
@@ -291,8 +296,10 @@ func consume(ctx context.Context, p *parts, cfg *config.Config, topic string, st
 	t0 := time.Now()
 	h := func(ctx context.Context, msgs []kafka.Message) error {
 		in := time.Now()
-		if err := pr.handle(ctx, msgs); err != nil {
-			return err
+		if !noop {
+			if err := pr.handle(ctx, msgs); err != nil {
+				return err
+			}
 		}
 		now := time.Now()
 		mu.Lock()
