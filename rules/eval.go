@@ -204,7 +204,7 @@ func (s *Set) Reads(subject, kind string, own Own) []bool {
 func (s *Set) ForeignReads() []bool {
 	out := make([]bool, len(s.Features))
 	for _, r := range s.Rules {
-		if r.Subject == "to" && r.Own.To || r.Subject == "from" && r.Own.From {
+		if r.OwnSubject() {
 			continue
 		}
 		for _, i := range r.Reads {
@@ -212,6 +212,12 @@ func (s *Set) ForeignReads() []bool {
 		}
 	}
 	return out
+}
+
+// OwnSubject reports whether the rule is about the bank's customers: it
+// cannot fire unless its subject is one.
+func (r *Rule) OwnSubject() bool {
+	return r.Subject == "to" && r.Own.To || r.Subject == "from" && r.Own.From
 }
 
 func (r *Rule) canFire(subject, kind string, own Own) bool {

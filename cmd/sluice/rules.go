@@ -57,7 +57,7 @@ func rulesCmd(args []string) int {
 	// rules that do not require their subject to be the bank's own read.
 	var open []string
 	for _, r := range set.Rules {
-		if !(r.Subject == "to" && r.Own.To || r.Subject == "from" && r.Own.From) && len(r.Reads) > 0 {
+		if !r.OwnSubject() && len(r.Reads) > 0 {
 			open = append(open, r.ID)
 		}
 	}
@@ -69,7 +69,7 @@ func rulesCmd(args []string) int {
 	}
 	fmt.Printf("accounts at other banks keep %d of the %d features", n, len(set.Features))
 	if len(open) > 0 {
-		fmt.Printf(", for rules whose subject need not be a customer (add %s.own to those about customers): %s", "to/from", strings.Join(open, ", "))
+		fmt.Printf(", for rules whose subject need not be a customer (add to.own or from.own to those about customers): %s", strings.Join(open, ", "))
 	}
 	fmt.Println()
 	return exitOK

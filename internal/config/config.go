@@ -10,8 +10,8 @@ import (
 	"io"
 	"os"
 	"reflect"
-	"strconv"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
