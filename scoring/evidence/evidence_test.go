@@ -193,3 +193,22 @@ func TestEncodeRoundTrip(t *testing.T) {
 		t.Errorf("round trip %+v -> %+v", e, got)
 	}
 }
+
+// FuzzDecode: a member of a key's sorted set, whatever it holds, decodes
+// without a panic, and what decodes encodes to a member that decodes to
+// the same entry.
+func FuzzDecode(f *testing.F) {
+	f.Add(encode(Entry{TxID: "tx-1", Time: 1700000000000, Mask: []uint64{5, 1 << 63}}))
+	f.Add("12||")
+	f.Add("x|1,2|t")
+	f.Fuzz(func(t *testing.T, s string) {
+		e, ok := decode(s)
+		if !ok {
+			return
+		}
+		again, ok := decode(encode(e))
+		if !ok || !same(again, e) {
+			t.Fatalf("%q decodes to %+v, which encodes to %q, which decodes to %+v", s, e, encode(e), again)
+		}
+	})
+}

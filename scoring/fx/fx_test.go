@@ -68,3 +68,24 @@ func TestShippedTable(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParse: a rate table file, whatever it holds, is a table or an
+// error, and a table converts its own base at par.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("base: CAD\nversion: \"2025-03-03\"\nrates: {USD: \"1.4420\", BTC: \"125000\", JPY: \"0.00960\"}\n"))
+	f.Add([]byte("base: USD\nversion: v\nrates: {}\n"))
+	f.Add([]byte("base: XXX\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tb, err := Parse(b)
+		if err != nil {
+			return
+		}
+		a, _, err := ingest.ParseAmount("12.34")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := tb.ToBase(a, tb.Base); !ok || got != 1234 {
+			t.Fatalf("12.34 %s in its own base: %d, %v", tb.Base, got, ok)
+		}
+	})
+}
