@@ -40,15 +40,17 @@ func (r *Redis) Keys() []string { return []string{r.z, r.h} }
 // shrinks with every batch; Scan skips what is past the horizon meanwhile.
 const trimLimit = 1000
 
-// record keeps the latest value per member and trims both keys.
+// record keeps the latest value per member and trims both keys (ZADD GT:
+// Redis 6.2 or later).
 // KEYS: sorted set, hash. ARGV: horizon ms, max entries, trim limit, then
 // member, unix ms, value for each entry.
 var record = redis.NewScript(`
 local z, h = KEYS[1], KEYS[2]
 for i = 4, #ARGV, 3 do
-  local old = redis.call('ZSCORE', z, ARGV[i])
-  if not old or tonumber(old) <= tonumber(ARGV[i+1]) then
-    redis.call('ZADD', z, ARGV[i+1], ARGV[i])
+  -- GT CH: 1 when the member is new or its time moved on; 0 when it is
+  -- older or the same time, and the same time rewrites as a later one.
+  if redis.call('ZADD', z, 'GT', 'CH', ARGV[i+1], ARGV[i]) == 1 or
+     tonumber(redis.call('ZSCORE', z, ARGV[i])) == tonumber(ARGV[i+1]) then
     redis.call('HSET', h, ARGV[i], ARGV[i+2])
   end
 end

@@ -53,6 +53,15 @@ func TestRegistryContract(t *testing.T) {
 			want: []string{"A1|maria lopez||tx2", "A2|tren de aragua||tx4", "A1|tren de aragua||tx3"},
 		},
 		{
+			name: "the same time: the later batch's replaces",
+			batches: [][]Seen{
+				{seen("Acme Ltd", "A1", "tx1", day(1))},
+				{seen("ACME LTD", "A1", "tx2", day(1))},
+				{seen("acme ltd", "A1", "tx0", day(0))},
+			},
+			want: []string{"A1|acme ltd||tx2"},
+		},
+		{
 			name: "latest within a batch",
 			batches: [][]Seen{
 				{seen("Acme Ltd", "A1", "tx2", day(2)), seen("ACME LTD", "A1", "tx1", day(1)), seen("Acme Ltd", "A1", "tx3", day(3)), seen("acme ltd", "A1", "tx0", day(0))},
