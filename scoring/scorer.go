@@ -922,6 +922,14 @@ func (s *Scorer) addEvidence(ctx context.Context, set *rules.Set, findings []Fin
 	if err != nil {
 		return err
 	}
+	// The batch's items of each finding's key, so that a finding looks at
+	// its key's items only.
+	keyItems := make([][]int, len(keys))
+	for n, it := range items {
+		if j, ok := idx[it.Key]; ok {
+			keyItems[j] = append(keyItems[j], n)
+		}
+	}
 	for i := range findings {
 		f := &findings[i]
 		var feats []int
@@ -945,9 +953,9 @@ func (s *Scorer) addEvidence(ctx context.Context, set *rules.Set, findings []Fin
 			}
 			// The batch's entries of this key from this event on.
 			later := map[string]bool{}
-			for n, it := range items {
-				if itemAt[n] >= findingAt[i] && it.Key == k {
-					later[it.Entry.TxID] = true
+			for _, n := range keyItems[j] {
+				if itemAt[n] >= findingAt[i] {
+					later[items[n].Entry.TxID] = true
 				}
 			}
 			view := evidence.View(recent[j], later, s.Evidence.Keep())
