@@ -233,7 +233,7 @@ func TestRapidMovement(t *testing.T) {
 	}
 	for _, h := range tr.Hits(out.ID) {
 		want := map[string]string{
-			"rapid-pass-through":  "86% of the 25,000.00 CAD received in 48h has already left (21,500.00 CAD out)",
+			"rapid-pass-through":  "21,500.00 CAD went out within 48h, 86% of the 25,000.00 CAD that came in",
 			"rapid-quiet-account": "the account has little ordinary activity: no payroll received or paid and 0 bills paid in 30 days",
 			"rapid-abroad":        "the outflow of 12,500.00 CAD goes abroad to HK",
 		}[h.Rule.ID]
