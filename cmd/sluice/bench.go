@@ -71,6 +71,9 @@ func benchCmd(args []string) int {
 	return exitOK
 }
 
+// maxLatencyEvents bounds the latency run's stream (about 2 GB held).
+const maxLatencyEvents = 3_000_000
+
 type benchOptions struct {
 	store, redis       string
 	events, partitions int
@@ -190,8 +193,10 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 		res.rate = o.rate
 	}
 	// As many events as the run lasts: a latency run cut short by the
-	// stream's end measures mostly its start.
-	total := max(1, int(res.rate*o.latency.Seconds()))
+	// stream's end measures mostly its start. Bounded, as the stream is
+	// held in memory (twice: here and in the broker); the line says how
+	// many events the run had.
+	total := min(maxLatencyEvents, max(1, int(res.rate*o.latency.Seconds())))
 	if total > len(msgs) {
 		if msgs, err = benchStream(gcfg, total); err != nil {
 			return nil, err
