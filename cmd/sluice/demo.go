@@ -110,6 +110,15 @@ func demo(ctx context.Context, o demoOptions) error {
 	if err != nil {
 		return err
 	}
+	stopTracing, err := telemetry.StartTracing(ctx, "sluice-demo")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		stopTracing(sctx)
+	}()
 	var alertCount atomic.Int64
 	var mu sync.Mutex
 	byTypology := map[string]int{}

@@ -12,6 +12,10 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sluice-aml/sluice/alerts"
 	"github.com/sluice-aml/sluice/alerts/casequeue"
@@ -127,18 +131,37 @@ type sinkFunc func(ctx context.Context, as []alerts.Alert) error
 
 func (f sinkFunc) Write(ctx context.Context, as []alerts.Alert) error { return f(ctx, as) }
 
+var tracer = otel.Tracer("github.com/sluice-aml/sluice/cmd/sluice")
+
 // handle is the Kafka source's handler: it returns nil only when the
-// batch's effects are durable, and the source commits only then.
+// batch's effects are durable, and the source commits only then. Each call
+// is a sluice.batch span (the pipeline's steps are its children).
 func (pr *processor) handle(ctx context.Context, msgs []kafka.Message) error {
 	batch := make([]pipeline.Raw, len(msgs))
+	parts := map[int32]bool{}
 	for i := range msgs {
 		m := &msgs[i]
 		batch[i] = pipeline.Raw{Value: m.Value, Key: m.Key, Produced: m.Time, Pos: ingest.Position{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}}
+		parts[m.Partition] = true
 	}
+	topic := ""
+	if len(msgs) > 0 {
+		topic = msgs[0].Topic
+	}
+	ctx, span := tracer.Start(ctx, "sluice.batch", trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(
+		attribute.String("messaging.system", "kafka"), attribute.String("messaging.destination.name", topic),
+		attribute.Int("messaging.batch.message_count", len(msgs)), attribute.Int("sluice.batch.partitions", len(parts))))
+	defer span.End()
 	if pr.tel != nil && len(msgs) > 0 {
-		pr.tel.EventsIn(msgs[0].Topic, len(msgs))
+		pr.tel.EventsIn(topic, len(msgs))
 	}
-	return pr.pl.Process(ctx, batch)
+	err := pr.pl.Process(ctx, batch)
+	if err != nil {
+		// The source retries the batch: each attempt is a span.
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+	}
+	return err
 }
 
 // deadLetter writes the batch's rejects, value and key unchanged, with
@@ -207,6 +230,20 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	stopTracing, err := telemetry.StartTracing(ctx, "sluice")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(sctx); err != nil {
+			log.Warn("traces not all sent", "err", err)
+		}
+	}()
+	if telemetry.TracingRequested() {
+		log.Info("sending traces over OTLP", "endpoint", firstNonEmpty(os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT")))
+	}
 	pr, err := newProcessor(p, processorOptions{stores: st, cases: cases, tel: tel, log: log})
 	if err != nil {
 		return err
@@ -243,4 +280,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	return nil
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
 }

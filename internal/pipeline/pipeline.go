@@ -3,6 +3,11 @@
 // to every sink, save the alert state, and hand the rejected messages to the
 // dead-letter writer. It returns nil only when all of that is durable, which
 // is when a source may commit the batch's offsets.
+//
+// Each step is an OpenTelemetry span (sluice.decode, sluice.score,
+// sluice.alerts, sluice.dead_letter), children of the caller's span when
+// its context carries one; they cost nothing until a tracer provider is
+// installed (telemetry.StartTracing).
 package pipeline
 
 import (
@@ -10,6 +15,11 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sluice-aml/sluice/alerts"
 	"github.com/sluice-aml/sluice/ingest"
@@ -67,10 +77,26 @@ type Pipeline struct {
 	alerting sync.Mutex
 }
 
+// tracer names the spans of the steps.
+var tracer = otel.Tracer("github.com/sluice-aml/sluice/internal/pipeline")
+
 // Process runs a batch. On error nothing after the failing step happened and
 // the caller retries the same batch: windows and alerts are idempotent.
 func (p *Pipeline) Process(ctx context.Context, batch []Raw) error {
-	return p.Finish(ctx, p.Stage(batch))
+	_, span := tracer.Start(ctx, "sluice.decode", trace.WithAttributes(attribute.Int("sluice.batch.messages", len(batch))))
+	st := p.Stage(batch)
+	span.SetAttributes(attribute.Int("sluice.batch.rejected", len(st.rejects)))
+	span.End()
+	return p.Finish(ctx, st)
+}
+
+// end ends span, recording err as its status.
+func end(span trace.Span, err error) {
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.End()
 }
 
 // Staged is a batch decoded and prepared for scoring (see Stage).
@@ -133,7 +159,10 @@ func (p *Pipeline) Finish(ctx context.Context, st *Staged) error {
 			}
 		}
 		if p.DeadLetter != nil {
-			if err := p.DeadLetter(ctx, rejects); err != nil {
+			dctx, span := tracer.Start(ctx, "sluice.dead_letter", trace.WithAttributes(attribute.Int("sluice.dead_letters", len(rejects))))
+			err := p.DeadLetter(dctx, rejects)
+			end(span, err)
+			if err != nil {
 				return fmt.Errorf("dead letter: %w", err)
 			}
 		}
@@ -177,7 +206,10 @@ func reasonOf(err error) string {
 // alert state; it returns the events the scorer refused as too late.
 func (p *Pipeline) raise(ctx context.Context, batch []Raw, prep *scoring.Prepared) ([]scoring.Rejected, error) {
 	t0 := time.Now()
-	findings, late, err := p.Scorer.Apply(ctx, prep)
+	sctx, span := tracer.Start(ctx, "sluice.score")
+	findings, late, err := p.Scorer.Apply(sctx, prep)
+	span.SetAttributes(attribute.Int("sluice.findings", len(findings)), attribute.Int("sluice.too_late", len(late)))
+	end(span, err)
 	if err != nil {
 		return nil, err
 	}
@@ -187,14 +219,27 @@ func (p *Pipeline) raise(ctx context.Context, batch []Raw, prep *scoring.Prepare
 	if len(findings) == 0 {
 		return late, nil
 	}
+	ctx, span = tracer.Start(ctx, "sluice.alerts")
+	n, err := p.alert(ctx, batch, findings)
+	span.SetAttributes(attribute.Int("sluice.alerts", n))
+	end(span, err)
+	if err != nil {
+		return nil, err
+	}
+	return late, nil
+}
+
+// alert raises the findings' alerts, writes them to every sink and saves
+// the alert state; it returns how many alerts it wrote.
+func (p *Pipeline) alert(ctx context.Context, batch []Raw, findings []scoring.Finding) (int, error) {
 	p.alerting.Lock()
 	defer p.alerting.Unlock()
 	b, err := p.Alerts.Raise(ctx, findings)
 	if err != nil {
-		return nil, fmt.Errorf("alert state: %w", err)
+		return 0, fmt.Errorf("alert state: %w", err)
 	}
 	if len(b.Alerts) == 0 {
-		return late, nil
+		return 0, nil
 	}
 	// The sinks are independent (each keeps one copy per alert id and
 	// version): written at once, a batch with alerts waits for the slowest
@@ -211,18 +256,18 @@ func (p *Pipeline) raise(ctx context.Context, batch []Raw, prep *scoring.Prepare
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
-			return nil, fmt.Errorf("alert sink: %w", err)
+			return 0, fmt.Errorf("alert sink: %w", err)
 		}
 	}
 	if err := p.Alerts.Commit(ctx, b); err != nil {
-		return nil, fmt.Errorf("alert state: %w", err)
+		return 0, fmt.Errorf("alert state: %w", err)
 	}
 	if p.Observe.Alerted != nil {
 		for i := range b.Alerts {
 			p.Observe.Alerted(&b.Alerts[i], producedOf(batch, b.Alerts[i].Source))
 		}
 	}
-	return late, nil
+	return len(b.Alerts), nil
 }
 
 // record adds the counterparties of the batch's transfers to the history.
