@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -66,5 +67,38 @@ func TestEnvironmentOverrides(t *testing.T) {
 	}
 	if err := c.applyEnv([]string{"SLUICE_SCORING_LATENESS=soon"}); err == nil || !strings.Contains(err.Error(), "SLUICE_SCORING_LATENESS") {
 		t.Errorf("a bad value must name the variable: %v", err)
+	}
+}
+
+// TestExampleLoads: the example the README points to is a valid
+// configuration, and lists every key (a key it lacks would be missing
+// from the only place users look them up).
+func TestExampleLoads(t *testing.T) {
+	path := filepath.Join("..", "..", "deploy", "sluice.example.yaml")
+	if _, err := Load(path); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	ct := reflect.TypeOf(Config{})
+	for i := 0; i < ct.NumField(); i++ {
+		sec := ct.Field(i)
+		name, _, _ := strings.Cut(sec.Tag.Get("yaml"), ",")
+		if name == "" || name == "-" || sec.Type.Kind() != reflect.Struct {
+			continue
+		}
+		if !strings.Contains(text, "\n"+name+":") {
+			t.Errorf("section %s missing from the example", name)
+			continue
+		}
+		for j := 0; j < sec.Type.NumField(); j++ {
+			key, _, _ := strings.Cut(sec.Type.Field(j).Tag.Get("yaml"), ",")
+			if key != "" && key != "-" && !strings.Contains(text, key+":") {
+				t.Errorf("%s.%s missing from the example", name, key)
+			}
+		}
 	}
 }
