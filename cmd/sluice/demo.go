@@ -110,15 +110,11 @@ func demo(ctx context.Context, o demoOptions) error {
 	if err != nil {
 		return err
 	}
-	stopTracing, err := telemetry.StartTracing(ctx, "sluice-demo")
+	stopTracing, err := startTracing(ctx, "sluice-demo", log)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		stopTracing(sctx)
-	}()
+	defer stopTracing()
 	var alertCount atomic.Int64
 	var mu sync.Mutex
 	byTypology := map[string]int{}

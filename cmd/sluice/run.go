@@ -230,20 +230,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	stopTracing, err := telemetry.StartTracing(ctx, "sluice")
+	stopTracing, err := startTracing(ctx, "sluice", log)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := stopTracing(sctx); err != nil {
-			log.Warn("traces not all sent", "err", err)
-		}
-	}()
-	if telemetry.TracingRequested() {
-		log.Info("sending traces over OTLP", "endpoint", firstNonEmpty(os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT")))
-	}
+	defer stopTracing()
 	pr, err := newProcessor(p, processorOptions{stores: st, cases: cases, tel: tel, log: log})
 	if err != nil {
 		return err
@@ -282,11 +273,25 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	return nil
 }
 
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
+// startTracing sends traces when the environment asks for it
+// (telemetry.StartTracing); stop flushes them, for a few seconds at most.
+func startTracing(ctx context.Context, service string, log *slog.Logger) (stop func(), err error) {
+	shutdown, err := telemetry.StartTracing(ctx, service)
+	if err != nil {
+		return nil, err
 	}
-	return ""
+	if telemetry.TracingRequested() {
+		endpoint := os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+		if endpoint == "" {
+			endpoint = os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT")
+		}
+		log.Info("sending traces over OTLP", "endpoint", endpoint)
+	}
+	return func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := shutdown(sctx); err != nil {
+			log.Warn("traces not all sent", "err", err)
+		}
+	}, nil
 }

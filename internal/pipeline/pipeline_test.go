@@ -53,20 +53,9 @@ func (s *sink) Write(_ context.Context, as []alerts.Alert) error {
 	return nil
 }
 
-func wire(t *testing.T, id, to string, at time.Time) []byte {
+// newPipeline is ruleSet's pipeline, in memory, writing to sinks.
+func newPipeline(t *testing.T, sinks ...pipeline.Sink) *pipeline.Pipeline {
 	t.Helper()
-	b, err := json.Marshal(map[string]any{"id": id, "time": at.Format(time.RFC3339), "kind": "wire", "amount": "100.00", "currency": "CAD",
-		"from": map[string]any{"account": "from-" + id}, "to": map[string]any{"account": to}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// TestConcurrentBatchesRaiseOneAlert: two partitions' batches finished at
-// the same time, each with evidence on the same subject and typology within
-// the cool-down, give one alert (updated), never two.
-func TestConcurrentBatchesRaiseOneAlert(t *testing.T) {
 	set, err := rules.Parse(map[string][]byte{"rules.yaml": []byte(ruleSet)})
 	if err != nil {
 		t.Fatal(err)
@@ -83,8 +72,25 @@ func TestConcurrentBatchesRaiseOneAlert(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return &pipeline.Pipeline{Scorer: sc, Alerts: mgr, Sinks: sinks}
+}
+
+func wire(t *testing.T, id, to string, at time.Time) []byte {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{"id": id, "time": at.Format(time.RFC3339), "kind": "wire", "amount": "100.00", "currency": "CAD",
+		"from": map[string]any{"account": "from-" + id}, "to": map[string]any{"account": to}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestConcurrentBatchesRaiseOneAlert: two partitions' batches finished at
+// the same time, each with evidence on the same subject and typology within
+// the cool-down, give one alert (updated), never two.
+func TestConcurrentBatchesRaiseOneAlert(t *testing.T) {
 	out := &sink{ids: map[string]map[string]bool{}}
-	pl := &pipeline.Pipeline{Scorer: sc, Alerts: mgr, Sinks: []pipeline.Sink{out}}
+	pl := newPipeline(t, out)
 
 	const subjects = 50
 	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)

@@ -10,13 +10,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"github.com/sluice-aml/sluice/alerts"
 	"github.com/sluice-aml/sluice/ingest"
 	"github.com/sluice-aml/sluice/internal/pipeline"
-	"github.com/sluice-aml/sluice/rules"
-	"github.com/sluice-aml/sluice/scoring"
-	"github.com/sluice-aml/sluice/scoring/fx"
-	"github.com/sluice-aml/sluice/scoring/window"
 )
 
 // TestSpans: a batch's steps are spans under the caller's, with what they
@@ -28,25 +23,9 @@ func TestSpans(t *testing.T) {
 	otel.SetTracerProvider(tp)
 	defer tp.Shutdown(context.Background())
 
-	set, err := rules.Parse(map[string][]byte{"rules.yaml": []byte(ruleSet)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rates, err := fx.Parse([]byte("version: test\nbase: CAD\nrates: {CAD: 1}\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, err := scoring.New(scoring.Config{}, rules.HolderOf(set), window.NewMemory(), rates, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mgr, err := alerts.NewManager(alerts.Config{CoolDown: 24 * time.Hour}, alerts.NewMemoryState())
-	if err != nil {
-		t.Fatal(err)
-	}
 	var dead int
-	pl := &pipeline.Pipeline{Scorer: sc, Alerts: mgr, Sinks: []pipeline.Sink{&sink{ids: map[string]map[string]bool{}}},
-		DeadLetter: func(_ context.Context, rs []pipeline.Reject) error { dead += len(rs); return nil }}
+	pl := newPipeline(t, &sink{ids: map[string]map[string]bool{}})
+	pl.DeadLetter = func(_ context.Context, rs []pipeline.Reject) error { dead += len(rs); return nil }
 
 	ctx, parent := tp.Tracer("test").Start(context.Background(), "batch")
 	batch := []pipeline.Raw{
