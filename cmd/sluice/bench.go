@@ -151,7 +151,7 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 		if o.store == "memory" {
 			return memoryStores(cfg), func() {}, nil
 		}
-		rdb := redis.NewClient(&redis.Options{Addr: o.redis, PoolSize: 32})
+		rdb := redis.NewClient(&redis.Options{Addr: o.redis, PoolSize: 32, ReadBufferSize: redisBuffer, WriteBufferSize: redisBuffer})
 		prefix := fmt.Sprintf("sluice-bench:%d:%s:", os.Getpid(), run)
 		st, err := redisStores(cfg, rdb, prefix, time.Hour)
 		if err != nil {

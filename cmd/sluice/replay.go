@@ -254,7 +254,7 @@ func replay(ctx context.Context, cfg *config.Config, o replayOptions) (replaySta
 	}
 	st0 := memoryStores(cfg)
 	if o.store == "redis" {
-		rdb := redis.NewClient(&redis.Options{Addr: o.redis})
+		rdb := redis.NewClient(&redis.Options{Addr: o.redis, ReadBufferSize: redisBuffer, WriteBufferSize: redisBuffer})
 		defer rdb.Close()
 		prefix := fmt.Sprintf("sluice-replay:%d:%d:", os.Getpid(), time.Now().UnixNano())
 		defer deleteKeys(context.Background(), rdb, prefix)

@@ -133,6 +133,14 @@ func (f sinkFunc) Write(ctx context.Context, as []alerts.Alert) error { return f
 
 var tracer = otel.Tracer("github.com/sluice-aml/sluice/cmd/sluice")
 
+// redisBuffer sizes each Redis connection's read and write buffers. A
+// batch's window write is one pipeline of tens of kilobytes (64 keys a
+// script) and a cold batch reads as much back: at go-redis's 32 KiB each
+// took several syscalls, which cost more than anything else per round trip
+// on a small machine (bench p99 at 65,000 events/s, median of seven: 27.7 ->
+// 24.8 ms). 256 KiB each, per pooled connection.
+const redisBuffer = 256 << 10
+
 // handle is the Kafka source's handler: it returns nil only when the
 // batch's effects are durable, and the source commits only then. Each call
 // is a sluice.batch span (the pipeline's steps are its children).
@@ -216,7 +224,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: cfg.Redis.Addrs, Password: cfg.Redis.Password, DB: cfg.Redis.DB})
+	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: cfg.Redis.Addrs, Password: cfg.Redis.Password, DB: cfg.Redis.DB,
+		ReadBufferSize: redisBuffer, WriteBufferSize: redisBuffer})
 	defer rdb.Close()
 	st, err := redisStores(cfg, rdb, cfg.Redis.Prefix, cfg.Alerts.CoolDown+30*24*time.Hour)
 	if err != nil {
