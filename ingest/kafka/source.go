@@ -70,15 +70,22 @@ func (s *Source) Run(ctx context.Context, h Handler) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	// The pump decouples fetching from handling: while the handler works
-	// the next batch piles up here, so batches grow with load by themselves.
-	msgs := make(chan kafkago.Message, s.cfg.MaxBatch)
+	// The pump decouples fetching from handling: while a worker handles a
+	// batch the next one piles up in its channel, so batches grow with load
+	// by themselves. A partition always goes to the same worker, so each
+	// partition's batches are handled in order while other partitions'
+	// batches are handled beside them (one waits on the stores while
+	// another computes).
+	ins := make([]chan kafkago.Message, s.cfg.Workers)
+	for w := range ins {
+		ins[w] = make(chan kafkago.Message, s.cfg.MaxBatch)
+	}
 	fatal := make(chan error, 1)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		s.pump(ctx, r, msgs, fatal)
+		s.pump(ctx, r, ins, fatal)
 	}()
 
 	c := newCommitter(r, s.cfg)
@@ -96,7 +103,7 @@ func (s *Source) Run(ctx context.Context, h Handler) error {
 		}()
 	}
 
-	err := s.loop(ctx, h, msgs, fatal, c)
+	err := s.loop(ctx, h, ins, fatal, c)
 	cancel()
 	wg.Wait()
 	// Whatever the handler finished is committed before we leave the
@@ -142,10 +149,10 @@ func (s *Source) readerConfig() kafkago.ReaderConfig {
 	return rc
 }
 
-// pump moves fetched messages into msgs until ctx is done. Fetch errors
-// other than the reader closing are waited out: kafka-go reconnects and
-// rejoins the group by itself.
-func (s *Source) pump(ctx context.Context, r *kafkago.Reader, msgs chan<- kafkago.Message, fatal chan<- error) {
+// pump moves fetched messages to their partition's worker until ctx is
+// done. Fetch errors other than the reader closing are waited out:
+// kafka-go reconnects and rejoins the group by itself.
+func (s *Source) pump(ctx context.Context, r *kafkago.Reader, ins []chan kafkago.Message, fatal chan<- error) {
 	backoff := s.cfg.MinBackoff
 	for {
 		m, err := r.FetchMessage(ctx)
@@ -166,23 +173,19 @@ func (s *Source) pump(ctx context.Context, r *kafkago.Reader, msgs chan<- kafkag
 		}
 		backoff = s.cfg.MinBackoff
 		select {
-		case msgs <- m:
+		case ins[m.Partition%len(ins)] <- m:
 		case <-ctx.Done():
 			return
 		}
 	}
 }
 
-// loop hands the fetched messages to the workers, a partition always to
-// the same one, so each partition's batches are handled in order while
-// other partitions' batches are handled beside them (one waits on the
-// stores while another computes).
-func (s *Source) loop(ctx context.Context, h Handler, msgs <-chan kafkago.Message, fatal <-chan error, c *committer) error {
+// loop runs a worker per channel of ins until ctx is done or the pump
+// cannot go on.
+func (s *Source) loop(ctx context.Context, h Handler, ins []chan kafkago.Message, fatal <-chan error, c *committer) error {
 	wctx, cancel := context.WithCancel(ctx)
-	ins := make([]chan kafkago.Message, s.cfg.Workers)
 	var wg sync.WaitGroup
 	for w := range ins {
-		ins[w] = make(chan kafkago.Message, s.cfg.MaxBatch)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -195,19 +198,11 @@ func (s *Source) loop(ctx context.Context, h Handler, msgs <-chan kafkago.Messag
 		cancel()
 		wg.Wait()
 	}()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case err := <-fatal:
-			return err
-		case m := <-msgs:
-			select {
-			case ins[m.Partition%len(ins)] <- m:
-			case <-ctx.Done():
-				return nil
-			}
-		}
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-fatal:
+		return err
 	}
 }
 
