@@ -106,7 +106,7 @@ func (r *benchResult) print(w io.Writer) {
 	if r.opts.noop {
 		fmt.Fprintln(w, "handler: no-op (--no-op): the producer, broker and consumer alone, nothing of Sluice's work")
 	}
-	fmt.Fprintf(w, "throughput: %.0f events/s end to end (%d alerts)\n", r.throughput, r.alerts)
+	fmt.Fprintf(w, "throughput: %.0f events/s end to end (%d alert versions written; the count depends on where batches were cut, the final alerts do not)\n", r.throughput, r.alerts)
 	if r.latencyEvents > 0 {
 		achieved := ""
 		if r.achieved > 0 {
