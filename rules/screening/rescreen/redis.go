@@ -64,10 +64,12 @@ if over > 0 and #gone < limit then
   local more = redis.call('ZRANGE', z, #gone, #gone + math.min(over, limit - #gone) - 1)
   for _, m in ipairs(more) do gone[#gone + 1] = m end
 end
+-- gone is the #gone lowest ranks: removed as a range, not looked up one by one.
+if #gone > 0 then
+  redis.call('ZREMRANGEBYRANK', z, 0, #gone - 1)
+end
 for i = 1, #gone, 500 do
-  local chunk = {unpack(gone, i, math.min(i + 499, #gone))}
-  redis.call('ZREM', z, unpack(chunk))
-  redis.call('HDEL', h, unpack(chunk))
+  redis.call('HDEL', h, unpack(gone, i, math.min(i + 499, #gone)))
 end
 return #gone
 `)
