@@ -573,9 +573,6 @@ func cleanExprError(err error) error {
 	return err
 }
 
-// namePatcher resolves identifiers that are not Env fields: parameters become
-// constants, features become F[i], and the list name given to memo_has or
-// code_in becomes the list.
 // readsScreen reports whether a compiled expression may read a party's
 // screening result: it names .screen, or uses a party (from, to) whole.
 func readsScreen(p *vm.Program) bool { return readsParty(p, "screen") }
@@ -615,6 +612,9 @@ func (v *partyVisitor) Visit(node *ast.Node) {
 	}
 }
 
+// namePatcher resolves identifiers that are not Env fields: parameters become
+// constants, features become F[i], and the list name given to memo_has or
+// code_in becomes the list.
 type namePatcher struct {
 	c           *compiler
 	features    bool

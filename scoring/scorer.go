@@ -965,6 +965,7 @@ func (s *Scorer) addEvidence(ctx context.Context, set *rules.Set, findings []Fin
 	return nil
 }
 
+// appendNew appends the ids not in list (nor equal to skip), up to MaxEvidence.
 func appendNew(list, ids []string, skip string) []string {
 	for _, id := range ids {
 		if len(list) >= MaxEvidence {

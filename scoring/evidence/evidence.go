@@ -127,17 +127,6 @@ func Select(entries []Entry, features []int, windows []time.Duration, t int64, t
 	return out
 }
 
-// MaskOf builds a mask from feature indexes.
-func MaskOf(n int, set func(i int) bool) []uint64 {
-	m := make([]uint64, (n+63)/64)
-	for i := 0; i < n; i++ {
-		if set(i) {
-			m[i/64] |= 1 << (uint(i) % 64)
-		}
-	}
-	return m
-}
-
 // Memory is the in-memory store.
 type Memory struct {
 	keep int

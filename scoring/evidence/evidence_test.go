@@ -17,7 +17,7 @@ func run(t *testing.T, s Store) [][]Entry {
 	var items []Item
 	for i := 0; i < 100; i++ {
 		key := fmt.Sprintf("acct-%d", i%3)
-		items = append(items, Item{Key: key, Entry: Entry{TxID: fmt.Sprintf("tx-%d", i), Time: int64(1000 + i), Mask: MaskOf(70, func(f int) bool { return f == i%70 })}})
+		items = append(items, Item{Key: key, Entry: Entry{TxID: fmt.Sprintf("tx-%d", i), Time: int64(1000 + i), Mask: maskOf(70, func(f int) bool { return f == i%70 })}})
 	}
 	// A redelivery adds the same transactions again.
 	items = append(items, items[95:]...)
@@ -84,7 +84,7 @@ func stream() []Item {
 		if i%7 == 3 {
 			at -= 400
 		}
-		items = append(items, Item{Key: fmt.Sprintf("acct-%d", i%3), Entry: Entry{TxID: fmt.Sprintf("tx-%03d", i), Time: at, Mask: MaskOf(8, func(f int) bool { return f == i%8 })}})
+		items = append(items, Item{Key: fmt.Sprintf("acct-%d", i%3), Entry: Entry{TxID: fmt.Sprintf("tx-%03d", i), Time: at, Mask: maskOf(8, func(f int) bool { return f == i%8 })}})
 	}
 	return items
 }
@@ -160,7 +160,7 @@ func brief(es []Entry) []string {
 }
 
 func TestSelect(t *testing.T) {
-	m := func(fs ...int) []uint64 { return MaskOf(4, func(i int) bool { return contains(fs, i) }) }
+	m := func(fs ...int) []uint64 { return maskOf(4, func(i int) bool { return contains(fs, i) }) }
 	es := []Entry{ // newest first
 		{TxID: "now", Time: 100, Mask: m(0)},
 		{TxID: "same-time", Time: 100, Mask: m(0)},
@@ -211,4 +211,15 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("%q decodes to %+v, which encodes to %q, which decodes to %+v", s, e, encode(e), again)
 		}
 	})
+}
+
+// maskOf builds a mask of n features from a predicate.
+func maskOf(n int, set func(i int) bool) []uint64 {
+	m := make([]uint64, (n+63)/64)
+	for i := 0; i < n; i++ {
+		if set(i) {
+			m[i/64] |= 1 << (uint(i) % 64)
+		}
+	}
+	return m
 }
