@@ -75,10 +75,13 @@ func New(cfg Config) *Sink {
 		return &Sink{cfg: cfg, err: err}
 	}
 	return &Sink{cfg: cfg, w: &kafkago.Writer{
-		Addr:         kafkago.TCP(cfg.Brokers...),
-		Topic:        cfg.Topic,
-		Balancer:     &kafkago.Hash{}, // by subject account
-		BatchSize:    1000,
+		Addr:     kafkago.TCP(cfg.Brokers...),
+		Topic:    cfg.Topic,
+		Balancer: &kafkago.Hash{}, // by subject account
+		// kafka-go allocates room for BatchSize messages in each batch it
+		// opens: at 1000, every alert write cleared ~150 KB. A write of
+		// more alerts than this goes as several batches.
+		BatchSize:    100,
 		BatchBytes:   kafka.DefaultMaxMessageBytes,
 		BatchTimeout: flushAfter,
 		RequiredAcks: kafkago.RequireAll,

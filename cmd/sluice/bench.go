@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,7 +23,6 @@ import (
 	"github.com/sluice-aml/sluice/alerts"
 	"github.com/sluice-aml/sluice/ingest"
 	"github.com/sluice-aml/sluice/ingest/kafka"
-	"github.com/sluice-aml/sluice/internal/broker"
 	"github.com/sluice-aml/sluice/internal/config"
 	"github.com/sluice-aml/sluice/internal/gen"
 )
@@ -101,7 +101,7 @@ type benchResult struct {
 
 func (r *benchResult) print(w io.Writer) {
 	fmt.Fprintf(w, "machine: %s, %d cores, %s %s/%s\n", cpuModel(), runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	fmt.Fprintf(w, "settings: store=%s partitions=%d events=%d rules=%d ruleset=%s, embedded Kafka-protocol broker (kfake) over TCP\n",
+	fmt.Fprintf(w, "settings: store=%s partitions=%d events=%d rules=%d ruleset=%s; broker (kfake, Kafka protocol over TCP) and load generator in a process of their own on the same cores\n",
 		r.opts.store, r.opts.partitions, r.opts.events, r.rules, shortHash(r.ruleset))
 	if r.opts.noop {
 		fmt.Fprintln(w, "handler: no-op (--no-op): the producer, broker and consumer alone, nothing of Sluice's work")
@@ -112,7 +112,7 @@ func (r *benchResult) print(w io.Writer) {
 		if r.achieved > 0 {
 			achieved = fmt.Sprintf(", %.0f achieved", r.achieved)
 		}
-		fmt.Fprintf(w, "latency at %.0f events/s (%d events%s): p50 %s  p99 %s  p999 %s (produced -> windows, alerts and offsets durable)\n",
+		fmt.Fprintf(w, "latency at %.0f events/s (%d events%s): p50 %s  p99 %s  p999 %s (produced -> windows and alerts durable; the offsets are committed after, in the background)\n",
 			r.rate, r.latencyEvents, achieved, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.p999.Round(10*time.Microsecond))
 		fmt.Fprintf(w, "  of which before the handler: p50 %s  p99 %s (producer, broker, fetch and the wait for a free worker)\n",
 			r.in50.Round(10*time.Microsecond), r.in99.Round(10*time.Microsecond))
@@ -121,22 +121,16 @@ func (r *benchResult) print(w io.Writer) {
 
 func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResult, error) {
 	res := &benchResult{opts: o}
-	b, err := broker.Start(broker.Config{Topics: []broker.Topic{{Name: "bench-throughput", Partitions: int32(o.partitions)},
-		{Name: "bench-latency", Partitions: int32(o.partitions)}, {Name: cfg.Kafka.DeadLetterTopic, Partitions: 1}, {Name: cfg.Kafka.AlertsTopic, Partitions: 1}}})
+	load, err := startLoad(o.events, o.partitions, cfg.Kafka.DeadLetterTopic, cfg.Kafka.AlertsTopic)
 	if err != nil {
 		return nil, err
 	}
-	defer b.Close()
-	cfg.Kafka.Brokers = []string{b.Addr()}
+	defer load.Close()
+	cfg.Kafka.Brokers = []string{load.addr}
 
-	// The stream: the generator's bank, as many events as asked for.
-	gcfg := gen.DefaultConfig()
-	gcfg.Customers = max(gen.MinCustomers, o.events/150)
-	msgs, err := benchStream(gcfg, o.events)
-	if err != nil {
-		return nil, err
-	}
-	customers, err := gen.Profiles(gcfg)
+	// The stream is the generator's bank (the load process generates it);
+	// its customers' profiles are Sluice's.
+	customers, err := gen.Profiles(benchGen(o.events))
 	if err != nil {
 		return nil, err
 	}
@@ -162,21 +156,19 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 	}
 
 	// Throughput: everything produced first, then consumed as fast as possible.
-	prod, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: cfg.Kafka.Brokers, Topic: "bench-throughput"})
+	if err := load.send("throughput"); err != nil {
+		return nil, err
+	}
+	f, err := load.reply("done")
 	if err != nil {
 		return nil, err
 	}
-	for i := 0; i < len(msgs); i += 5000 {
-		if err := prod.Produce(ctx, msgs[i:min(i+5000, len(msgs))]...); err != nil {
-			return nil, err
-		}
-	}
-	prod.Close()
+	produced, _ := strconv.Atoi(f[0])
 	st, done, err := newStores("tp")
 	if err != nil {
 		return nil, err
 	}
-	n, alertsN, elapsed, _, err := consume(ctx, p, cfg, "bench-throughput", st, len(msgs), o.noop, nil)
+	n, alertsN, elapsed, _, err := consume(ctx, p, cfg, throughputTopic, st, produced, o.noop, nil)
 	done()
 	if err != nil {
 		return nil, err
@@ -187,72 +179,47 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 		return res, nil
 	}
 
-	// Latency: a steady stream at half the measured rate.
+	// Latency: a steady stream at half the measured rate, as many events
+	// as the run lasts (a run cut short by the stream's end measures mostly
+	// its start). Bounded, as the load process holds the stream twice (its
+	// copy and the broker's log); the line says how many events it had.
 	res.rate = res.throughput / 2
 	if o.rate > 0 {
 		res.rate = o.rate
 	}
-	// As many events as the run lasts: a latency run cut short by the
-	// stream's end measures mostly its start. Bounded, as the stream is
-	// held in memory (twice: here and in the broker); the line says how
-	// many events the run had.
 	total := min(maxLatencyEvents, max(1, int(res.rate*o.latency.Seconds())))
-	if total > len(msgs) {
-		if msgs, err = benchStream(gcfg, total); err != nil {
-			return nil, err
-		}
-	}
 	st, done, err = newStores("lat")
 	if err != nil {
 		return nil, err
 	}
 	defer done()
-	// A tick's write is a few messages a partition: kafka-go makes room for
-	// BatchSize messages in every batch it opens, and at the default
-	// (10,000) the load generator cleared megabytes a tick, on the cores
-	// Sluice is measured on.
-	lprod, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: cfg.Kafka.Brokers, Topic: "bench-latency", Acks: 1, BatchSize: 256})
-	if err != nil {
+	if err := load.send("latency %f %d", res.rate, total); err != nil {
 		return nil, err
 	}
-	defer lprod.Close()
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// Each tick's events are stamped when handed to the producer and sent
-	// at once; a tick that falls behind its schedule (the machine busy) is
-	// sent late rather than skipped, and the achieved rate is reported.
-	produced := make(chan time.Duration, 1)
+	// The load process answers when it has produced everything; a failure
+	// there ends the run.
+	took := make(chan float64, 1)
 	go func() {
-		const tick = 5 * time.Millisecond
-		per := max(1, int(res.rate*tick.Seconds()))
-		start := time.Now()
-		for i := 0; i < total; i += per {
-			batch := msgs[i:min(i+per, total)]
-			now := time.Now()
-			for j := range batch {
-				batch[j].Time = now
-			}
-			if err := lprod.Produce(lctx, batch...); err != nil {
-				return
-			}
-			if i+per >= total {
-				produced <- time.Since(start)
-				return
-			}
-			if d := time.Until(start.Add(time.Duration(float64(i+per) / res.rate * float64(time.Second)))); d > 0 {
-				time.Sleep(d)
-			}
+		f, err := load.reply("done")
+		if err != nil {
+			cancel()
+			took <- 0
+			return
 		}
+		secs, _ := strconv.ParseFloat(f[1], 64)
+		took <- secs
 	}()
-	_, _, _, lats, err := consume(lctx, p, cfg, "bench-latency", st, total, o.noop, func(m *kafka.Message) time.Time { return m.Time })
+	_, _, _, lats, err := consume(lctx, p, cfg, latencyTopic, st, total, o.noop, func(m *kafka.Message) time.Time { return m.Time })
 	if err != nil {
 		return nil, err
 	}
 	res.latencyEvents = len(lats.done)
-	select {
-	case d := <-produced:
-		res.achieved = float64(total) / d.Seconds()
-	default:
+	if secs := <-took; secs > 0 {
+		res.achieved = float64(total) / secs
+	} else if len(lats.done) < total {
+		return nil, errors.New("the load process failed during the latency run")
 	}
 	if len(lats.done) > 0 {
 		res.p50, res.p99, res.p999 = quantile(lats.done, 0.50), quantile(lats.done, 0.99), quantile(lats.done, 0.999)

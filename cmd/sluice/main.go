@@ -40,6 +40,9 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
+	if len(os.Args) > 1 && os.Args[1] == benchLoadArg {
+		os.Exit(benchLoad(os.Args[2:]))
+	}
 	os.Exit(run(os.Args[1:]))
 }
 

@@ -70,7 +70,7 @@ func NewDeadLetter(cfg DeadLetterConfig) *DeadLetter {
 	return &DeadLetter{
 		topic:   cfg.Topic,
 		brokers: cfg.Brokers,
-		w:       newWriter(ProducerConfig{Brokers: cfg.Brokers, Topic: cfg.Topic, MaxMessageBytes: cfg.MaxMessageBytes, BatchSize: 1000, Acks: -1}),
+		w:       newWriter(ProducerConfig{Brokers: cfg.Brokers, Topic: cfg.Topic, MaxMessageBytes: cfg.MaxMessageBytes, BatchSize: 100, Acks: -1}),
 	}
 }
 

@@ -20,7 +20,9 @@ type ProducerConfig struct {
 	Brokers []string
 	Topic   string
 	// BatchSize is the most messages per produce request per partition
-	// (default 10,000).
+	// (default 10,000). kafka-go allocates room for that many in every
+	// batch it opens, so a producer of a few messages at a time wants it
+	// small.
 	BatchSize int
 	// MaxMessageBytes bounds one produce batch (default DefaultMaxMessageBytes).
 	MaxMessageBytes int

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary be sluice bench's load process, which
+// sluice bench starts as its own executable with benchLoadArg.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == benchLoadArg {
+		os.Exit(benchLoad(os.Args[2:]))
+	}
+	os.Exit(m.Run())
+}
+
+// TestBench runs a small bench end to end: the load process, its broker
+// and producer, both runs and their figures.
+func TestBench(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a load process and runs the stream twice")
+	}
+	cfg := testConfig(t)
+	const events, rate = 3000, 4000
+	res, err := bench(context.Background(), cfg, benchOptions{store: "memory", events: events, partitions: 4, latency: time.Second, rate: rate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.throughput <= 0 {
+		t.Errorf("throughput %v", res.throughput)
+	}
+	if res.latencyEvents != rate {
+		t.Errorf("latency run handled %d events, want %d (rate x duration)", res.latencyEvents, rate)
+	}
+	if res.achieved <= 0 || res.achieved > 2*rate {
+		t.Errorf("achieved rate %v, offered %v", res.achieved, float64(rate))
+	}
+	if !(0 < res.in50 && res.in50 <= res.p50 && res.p50 <= res.p99 && res.p99 <= res.p999) {
+		t.Errorf("latencies out of order: in50 %v p50 %v p99 %v p999 %v", res.in50, res.p50, res.p99, res.p999)
+	}
+	if res.rules == 0 || res.ruleset == "" {
+		t.Errorf("rule set not reported: %d rules, hash %q", res.rules, res.ruleset)
+	}
+}

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sluice-aml/sluice/ingest/kafka"
+	"github.com/sluice-aml/sluice/internal/broker"
+	"github.com/sluice-aml/sluice/internal/gen"
+)
+
+// benchLoadArg, as the first argument, makes the binary the load process
+// of sluice bench (benchLoad). It is not a command: nobody runs it by hand.
+const benchLoadArg = "__bench-load"
+
+// The topics of the bench.
+const (
+	throughputTopic = "bench-throughput"
+	latencyTopic    = "bench-latency"
+)
+
+// benchGen is the generator's configuration for a bench of n events: the
+// load process generates the stream with it, and sluice bench the
+// customers' profiles.
+func benchGen(n int) gen.Config {
+	g := gen.DefaultConfig()
+	g.Customers = max(gen.MinCustomers, n/150)
+	return g
+}
+
+// benchLoad is the load process: the embedded broker and the load
+// generator, in a process of their own as Kafka and the systems that
+// produce to it are in production. In Sluice's process they held the
+// whole stream twice (the generator's copy and the broker's log, hundreds
+// of megabytes), and every collection of that heap stalled Sluice for
+// tens of milliseconds: the latency measured was the rig's. They still
+// share the machine's cores with Sluice.
+//
+// It prints "ready ADDR" once the broker listens, then answers each
+// command read from stdin with one line, "done ..." or "error ...":
+//
+//	throughput           produce the throughput stream to bench-throughput; done N
+//	latency RATE TOTAL   produce TOTAL events to bench-latency at RATE a second,
+//	                     each stamped when handed to the producer; done N SECONDS
+//
+// It stops at the end of stdin (sluice bench exited or closed it).
+func benchLoad(args []string) int {
+	fs := flag.NewFlagSet(benchLoadArg, flag.ContinueOnError)
+	events := fs.Int("events", 200_000, "")
+	partitions := fs.Int("partitions", 8, "")
+	dlq := fs.String("dead-letter-topic", "", "")
+	alertsTopic := fs.String("alerts-topic", "", "")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	topics := []broker.Topic{{Name: throughputTopic, Partitions: int32(*partitions)}, {Name: latencyTopic, Partitions: int32(*partitions)}}
+	for _, t := range []string{*dlq, *alertsTopic} {
+		if t != "" {
+			topics = append(topics, broker.Topic{Name: t, Partitions: 1})
+		}
+	}
+	b, err := broker.Start(broker.Config{Topics: topics})
+	if err != nil {
+		return fail("bench load", err)
+	}
+	defer b.Close()
+	gcfg := benchGen(*events)
+	msgs, err := benchStream(gcfg, *events)
+	if err != nil {
+		return fail("bench load", err)
+	}
+	fmt.Printf("ready %s\n", b.Addr())
+
+	ctx := context.Background()
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		f := strings.Fields(in.Text())
+		var reply string
+		switch {
+		case len(f) == 1 && f[0] == "throughput":
+			reply, err = produceThroughput(ctx, b.Addr(), msgs)
+		case len(f) == 3 && f[0] == "latency":
+			rate, rerr := strconv.ParseFloat(f[1], 64)
+			total, terr := strconv.Atoi(f[2])
+			if err = errors.Join(rerr, terr); err != nil {
+				break
+			}
+			if total > len(msgs) {
+				if msgs, err = benchStream(gcfg, total); err != nil {
+					break
+				}
+			}
+			reply, err = produceLatency(ctx, b.Addr(), msgs[:total], rate, *partitions)
+		default:
+			err = fmt.Errorf("unknown command %q", in.Text())
+		}
+		if err != nil {
+			reply = "error " + strings.ReplaceAll(err.Error(), "\n", "; ")
+		}
+		fmt.Println(reply)
+	}
+	return exitOK
+}
+
+// produceThroughput writes msgs to the throughput topic as fast as it can.
+func produceThroughput(ctx context.Context, addr string, msgs []kafka.Message) (string, error) {
+	prod, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: []string{addr}, Topic: throughputTopic})
+	if err != nil {
+		return "", err
+	}
+	defer prod.Close()
+	for i := 0; i < len(msgs); i += 5000 {
+		if err := prod.Produce(ctx, msgs[i:min(i+5000, len(msgs))]...); err != nil {
+			return "", err
+		}
+	}
+	return fmt.Sprintf("done %d", len(msgs)), nil
+}
+
+// produceLatency writes msgs to the latency topic (of partitions
+// partitions) at rate a second, in ticks of 5 ms. Each tick's events are
+// stamped when handed to the producer and sent at once; a tick that falls
+// behind its schedule (the machine busy) is sent late rather than skipped,
+// and the time it all took is reported, so that the rate achieved is known.
+func produceLatency(ctx context.Context, addr string, msgs []kafka.Message, rate float64, partitions int) (string, error) {
+	const tick = 5 * time.Millisecond
+	per := max(1, int(rate*tick.Seconds()))
+	// kafka-go makes room for BatchSize messages in every batch it opens
+	// (one per partition and tick): sized for a tick's share of a
+	// partition, not for the default 10,000, which cleared megabytes a
+	// tick on the cores Sluice is measured on. More just makes two batches.
+	prod, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: []string{addr}, Topic: latencyTopic, Acks: 1, BatchSize: 2*per/max(1, partitions) + 16})
+	if err != nil {
+		return "", err
+	}
+	defer prod.Close()
+	start := time.Now()
+	for i := 0; i < len(msgs); i += per {
+		batch := msgs[i:min(i+per, len(msgs))]
+		now := time.Now()
+		for j := range batch {
+			batch[j].Time = now
+		}
+		if err := prod.Produce(ctx, batch...); err != nil {
+			return "", err
+		}
+		if i+per >= len(msgs) {
+			break
+		}
+		if d := time.Until(start.Add(time.Duration(float64(i+per) / rate * float64(time.Second)))); d > 0 {
+			time.Sleep(d)
+		}
+	}
+	return fmt.Sprintf("done %d %f", len(msgs), time.Since(start).Seconds()), nil
+}
+
+// loadProc is sluice bench's handle on its load process.
+type loadProc struct {
+	cmd  *exec.Cmd
+	in   io.WriteCloser
+	out  *bufio.Scanner
+	addr string
+}
+
+// startLoad starts the load process and waits for its broker.
+func startLoad(events, partitions int, dlq, alertsTopic string) (*loadProc, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(exe, benchLoadArg, "--events", strconv.Itoa(events), "--partitions", strconv.Itoa(partitions),
+		"--dead-letter-topic", dlq, "--alerts-topic", alertsTopic)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("load process: %w", err)
+	}
+	l := &loadProc{cmd: cmd, in: in, out: bufio.NewScanner(out)}
+	f, err := l.reply("ready")
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	l.addr = f[0]
+	return l, nil
+}
+
+// reply reads the load process's next line, which must start with want,
+// and returns its other fields.
+func (l *loadProc) reply(want string) ([]string, error) {
+	if !l.out.Scan() {
+		return nil, fmt.Errorf("load process exited (%v)", l.out.Err())
+	}
+	f := strings.Fields(l.out.Text())
+	if len(f) == 0 || f[0] != want {
+		return nil, fmt.Errorf("load process: %s", l.out.Text())
+	}
+	return f[1:], nil
+}
+
+// send writes one command.
+func (l *loadProc) send(format string, args ...any) error {
+	_, err := fmt.Fprintf(l.in, format+"\n", args...)
+	return err
+}
+
+// Close ends the load process (the end of its stdin) and waits for it.
+func (l *loadProc) Close() {
+	l.in.Close()
+	done := make(chan struct{})
+	go func() { l.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		l.cmd.Process.Kill()
+		<-done
+	}
+}
