@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,6 +38,7 @@ func benchCmd(args []string) int {
 	partitions := fs.Int("partitions", 8, "partitions of the transactions topic")
 	latencySecs := fs.Duration("latency-duration", 10*time.Second, "length of the latency run at half the measured rate (0 skips it)")
 	rate := fs.Float64("rate", 0, "events/s of the latency run (default half the measured throughput): compare latencies at one rate")
+	batches := fs.String("batches", "", "write the latency run's batches (start, messages, handler time, oldest event's latency) and Sluice's garbage collections to this CSV `file`, to see what a latency spike lines up with")
 	noop := fs.Bool("no-op", false, "hand the batches to a handler that does nothing: the producer, broker and consumer alone, the floor under the latency figures")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: sluice bench [--store memory|redis] [flags]\n\nEnd-to-end benchmark through the Kafka protocol (embedded broker) and the\nwindow store, with the rule set in force: events/s at full speed, then\nlatency percentiles (p50, p99, p999) at half that rate.")
@@ -63,7 +65,7 @@ func benchCmd(args []string) int {
 		return fail("bench", err)
 	}
 	defer stop()
-	res, err := bench(context.Background(), cfg, benchOptions{store: *store, redis: *redisAddr, events: *events, partitions: *partitions, latency: *latencySecs, rate: *rate, noop: *noop})
+	res, err := bench(context.Background(), cfg, benchOptions{store: *store, redis: *redisAddr, events: *events, partitions: *partitions, latency: *latencySecs, rate: *rate, noop: *noop, batches: *batches})
 	if err != nil {
 		return fail("bench", err)
 	}
@@ -80,6 +82,7 @@ type benchOptions struct {
 	latency            time.Duration
 	rate               float64 // latency run's rate; 0: half the throughput
 	noop               bool    // a handler that does nothing
+	batches            string  // CSV file of the latency run's batches
 }
 
 type benchResult struct {
@@ -219,6 +222,11 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 		return nil, err
 	}
 	res.latencyEvents = len(lats.done)
+	if o.batches != "" {
+		if err := writeBatches(o.batches, lats.batches); err != nil {
+			return nil, err
+		}
+	}
 	if secs := <-took; secs > 0 {
 		res.achieved = float64(total) / secs
 	} else if len(lats.done) < total {
@@ -229,6 +237,29 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 		res.in50, res.in99 = quantile(lats.in, 0.50), quantile(lats.in, 0.99)
 	}
 	return res, nil
+}
+
+// writeBatches writes the latency run's batches and the garbage
+// collections of Sluice's process that ended during it, in time order, as
+// CSV: kind (batch or gc), unix microseconds (the batch's start, the
+// collection's end), messages, handler and oldest event's latency in
+// microseconds.
+func writeBatches(path string, bs []batchStat) error {
+	var gc debug.GCStats
+	debug.ReadGCStats(&gc) // the last 256 collections, newest first
+	slices.SortFunc(bs, func(a, b batchStat) int { return a.start.Compare(b.start) })
+	var b strings.Builder
+	b.WriteString("kind,unix_us,messages,handler_us,latency_us\n")
+	g := len(gc.PauseEnd) - 1
+	for _, x := range bs {
+		for ; g >= 0 && gc.PauseEnd[g].Before(x.start); g-- {
+			if len(bs) > 0 && !gc.PauseEnd[g].Before(bs[0].start) {
+				fmt.Fprintf(&b, "gc,%d,,,\n", gc.PauseEnd[g].UnixMicro())
+			}
+		}
+		fmt.Fprintf(&b, "batch,%d,%d,%d,%d\n", x.start.UnixMicro(), x.n, x.handler.Microseconds(), x.latency.Microseconds())
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
 
 // benchStream returns the first n events of the generator's stream for
@@ -262,7 +293,18 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 
 // latencies are each event's time from its producer timestamp to its
 // batch reaching the handler (in) and to the end of its batch (done).
-type latencies struct{ in, done []time.Duration }
+type latencies struct {
+	in, done []time.Duration
+	batches  []batchStat
+}
+
+// batchStat is one batch of the latency run.
+type batchStat struct {
+	start   time.Time
+	n       int
+	handler time.Duration
+	latency time.Duration // of its oldest event
+}
 
 // consume runs a processor on topic until want events are durable, and
 // returns how many, the alerts, the time taken and (when stamp is set) the
@@ -298,10 +340,13 @@ func consume(ctx context.Context, p *parts, cfg *config.Config, topic string, st
 		mu.Lock()
 		defer mu.Unlock()
 		if stamp != nil {
+			var oldest time.Duration
 			for i := range msgs {
 				lats.in = append(lats.in, in.Sub(stamp(&msgs[i])))
 				lats.done = append(lats.done, now.Sub(stamp(&msgs[i])))
+				oldest = max(oldest, now.Sub(stamp(&msgs[i])))
 			}
+			lats.batches = append(lats.batches, batchStat{start: in, n: len(msgs), handler: now.Sub(in), latency: oldest})
 		}
 		n += len(msgs)
 		if n >= want {

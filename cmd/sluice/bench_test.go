@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -24,7 +27,8 @@ func TestBench(t *testing.T) {
 	}
 	cfg := testConfig(t)
 	const events, rate = 3000, 4000
-	res, err := bench(context.Background(), cfg, benchOptions{store: "memory", events: events, partitions: 4, latency: time.Second, rate: rate})
+	csv := filepath.Join(t.TempDir(), "batches.csv")
+	res, err := bench(context.Background(), cfg, benchOptions{store: "memory", events: events, partitions: 4, latency: time.Second, rate: rate, batches: csv})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,6 +43,33 @@ func TestBench(t *testing.T) {
 	}
 	if !(0 < res.in50 && res.in50 <= res.p50 && res.p50 <= res.p99 && res.p99 <= res.p999) {
 		t.Errorf("latencies out of order: in50 %v p50 %v p99 %v p999 %v", res.in50, res.p50, res.p99, res.p999)
+	}
+	b, err := os.ReadFile(csv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if lines[0] != "kind,unix_us,messages,handler_us,latency_us" {
+		t.Errorf("batches header %q", lines[0])
+	}
+	msgs, last := 0, int64(0)
+	for _, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		if len(f) != 5 || (f[0] != "batch" && f[0] != "gc") {
+			t.Fatalf("batches line %q", l)
+		}
+		at, _ := strconv.ParseInt(f[1], 10, 64)
+		if at < last {
+			t.Errorf("batches line %q out of time order", l)
+		}
+		last = at
+		if f[0] == "batch" {
+			n, _ := strconv.Atoi(f[2])
+			msgs += n
+		}
+	}
+	if msgs != rate {
+		t.Errorf("batches file counts %d messages, want %d", msgs, rate)
 	}
 	if res.rules == 0 || res.ruleset == "" {
 		t.Errorf("rule set not reported: %d rules, hash %q", res.rules, res.ruleset)
