@@ -108,7 +108,9 @@ func (st *applyState) encode(w *write) {
 		}
 		st.mark(st.recField(r.day, r.tx))
 		from := len(st.buf)
-		for j, v := range d.rec(off, int(r.n)) {
+		st.rec = slices.Grow(st.rec[:0], int(r.n))[:r.n]
+		d.rec(off, st.rec)
+		for j, v := range st.rec {
 			if j > 0 {
 				st.buf = append(st.buf, ',')
 			}

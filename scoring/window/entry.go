@@ -26,7 +26,13 @@ type entry struct {
 // txDay holds the idempotency records of one event day. Out values are kept
 // in blocks of at most recBlock values, records one after the other, so
 // recording costs no allocation per update, and a busy key's day grows by
-// new blocks rather than by copying all it holds. Most keys see a few
+// new blocks rather than by copying all it holds. A record is a header
+// then its values: dense (header ^n, then the n values) or, when fewer
+// than half are non-zero, sparse (header k, then k (index, value) pairs).
+// An update of a bank's stream feeds or reads a handful of its group's
+// features (Update.Only), and dense records of twenty or forty values,
+// mostly zero, were most of what the stream allocated in the store and of
+// what its cache held. Most keys see a few
 // transactions a day: their records are found by a scan of few, and only
 // a busier day gets a map.
 type txDay struct {
@@ -43,7 +49,10 @@ type txOff struct {
 
 const (
 	recBlock = 1 << 12
-	fewTx    = 16
+	// maxFeatures bounds a group's features so that a record fits in a
+	// block.
+	maxFeatures = recBlock - 1
+	fewTx       = 16
 )
 
 // find returns the offset of tx's record.
@@ -60,7 +69,7 @@ func (d *txDay) find(tx string) (int32, bool) {
 	return 0, false
 }
 
-// put records vals (at most recBlock of them) under tx.
+// put records vals (at most maxFeatures of them) under tx.
 func (d *txDay) put(tx string, vals []int64) {
 	off := d.add(vals)
 	switch {
@@ -91,22 +100,56 @@ func (d *txDay) txs(fn func(tx string)) {
 	}
 }
 
-// add records vals (at most recBlock of them) and returns their offset.
+// add records vals (at most maxFeatures of them) and returns their offset.
 func (d *txDay) add(vals []int64) int32 {
+	nz := 0
+	for _, v := range vals {
+		if v != 0 {
+			nz++
+		}
+	}
+	sparse := 2*nz < len(vals)
+	size := 1 + len(vals)
+	if sparse {
+		size = 1 + 2*nz
+	}
 	last := len(d.vals) - 1
-	if last < 0 || len(d.vals[last])+len(vals) > recBlock {
-		d.vals = append(d.vals, make([]int64, 0, min(recBlock, 4*len(vals))))
+	if last < 0 || len(d.vals[last])+size > recBlock {
+		d.vals = append(d.vals, make([]int64, 0, min(recBlock, 4*size)))
 		last++
 	}
 	off := int32(last*recBlock + len(d.vals[last]))
-	d.vals[last] = append(d.vals[last], vals...)
+	blk := d.vals[last]
+	if sparse {
+		blk = append(blk, int64(nz))
+		for i, v := range vals {
+			if v != 0 {
+				blk = append(blk, int64(i), v)
+			}
+		}
+	} else {
+		blk = append(blk, ^int64(len(vals)))
+		blk = append(blk, vals...)
+	}
+	d.vals[last] = blk
 	return off
 }
 
-// rec returns the n values recorded at off.
-func (d *txDay) rec(off int32, n int) []int64 {
+// rec fills out with the values recorded at off (as many as out holds).
+func (d *txDay) rec(off int32, out []int64) {
 	b, p := int(off)/recBlock, int(off)%recBlock
-	return d.vals[b][p : p+n]
+	blk := d.vals[b]
+	if h := blk[p]; h < 0 {
+		n := copy(out, blk[p+1:p+1+int(^h)])
+		clear(out[n:])
+		return
+	}
+	clear(out)
+	for k := range int(blk[p]) {
+		if i := blk[p+1+2*k]; i < int64(len(out)) {
+			out[i] = blk[p+2+2*k]
+		}
+	}
 }
 
 type feature struct {
@@ -167,7 +210,7 @@ func (e *entry) apply(u *Update, s *groupSpec) {
 		if e.days[i].day == day {
 			di = i
 			if off, ok := e.days[i].find(u.TxID); ok {
-				copy(out, e.days[i].rec(off, nf))
+				e.days[i].rec(off, out)
 				u.Replayed = true
 				return
 			}

@@ -41,8 +41,8 @@ func newGroupSpec(g *Group) (*groupSpec, error) {
 	if strings.ContainsAny(g.Name, ":{}") {
 		return nil, fmt.Errorf("window: group name %q must not contain ':', '{' or '}' (they delimit store keys)", g.Name)
 	}
-	if len(g.Features) > recBlock {
-		return nil, fmt.Errorf("window: group %s has %d features; at most %d", g.Name, len(g.Features), recBlock)
+	if len(g.Features) > maxFeatures {
+		return nil, fmt.Errorf("window: group %s has %d features; at most %d", g.Name, len(g.Features), maxFeatures)
 	}
 	if g.Retain < 0 {
 		return nil, fmt.Errorf("window: group %s: retain %s must not be negative", g.Name, g.Retain)

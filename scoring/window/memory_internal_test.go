@@ -128,3 +128,54 @@ func BenchmarkMemoryHotKey(b *testing.B) {
 	feedHot(b, m, g, 0, b.N, int64(b.N)*dayMs/100_000)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(g.Features)), "ns/feature")
 }
+
+// TestRecordsRoundTrip checks that a day's idempotency records, dense or
+// sparse, give back every value recorded, zeros included, across blocks
+// and past the scan of few into the map.
+func TestRecordsRoundTrip(t *testing.T) {
+	for _, nf := range []int{1, 3, 40, maxFeatures} {
+		t.Run(strconv.Itoa(nf), func(t *testing.T) {
+			var d txDay
+			want := map[string][]int64{}
+			for n := range 3 * recBlock / (1 + min(nf, 16)) {
+				vals := make([]int64, nf)
+				switch n % 4 {
+				case 0: // all zero
+				case 1:
+					vals[nf-1] = int64(n)
+				case 2:
+					for i := range vals {
+						vals[i] = int64(i*n - 7)
+					}
+				default:
+					for i := 0; i < nf; i += 5 {
+						vals[i] = -int64(n)
+					}
+				}
+				if n%4 == 2 && nf > 8 && n > 2 { // the first stays full: the largest record fits a block
+					clear(vals[8:]) // the others small enough to make many
+				}
+				tx := "tx" + strconv.Itoa(n)
+				d.put(tx, vals)
+				want[tx] = vals
+			}
+			if d.len() != len(want) {
+				t.Fatalf("%d records, want %d", d.len(), len(want))
+			}
+			got := make([]int64, nf)
+			for tx, vals := range want {
+				off, ok := d.find(tx)
+				if !ok {
+					t.Fatalf("%s not found", tx)
+				}
+				for i := range got {
+					got[i] = 99 // rec must overwrite every value
+				}
+				d.rec(off, got)
+				if !slices.Equal(got, vals) {
+					t.Fatalf("%s: got %v, want %v", tx, got, vals)
+				}
+			}
+		})
+	}
+}

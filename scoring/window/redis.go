@@ -160,7 +160,8 @@ type applyState struct {
 	pending []int // updates not done yet
 	todo    []int // updates of this round or attempt
 
-	buf    []byte // fields and values of the writes
+	buf    []byte  // fields and values of the writes
+	rec    []int64 // an idempotency record being encoded
 	marks  []int
 	writes []write
 	chunks []chunk
@@ -198,7 +199,7 @@ func (st *applyState) reset() {
 	clear(st.chunks)
 	clear(st.loads)
 	*st = applyState{keyBuf: st.keyBuf[:0], keyEnd: st.keyEnd[:0], uent: st.uent[:0], todo: st.todo[:0], pending: st.pending[:0],
-		specs: st.specs[:0], entries: st.entries[:0], buf: st.buf[:0], marks: st.marks[:0],
+		specs: st.specs[:0], entries: st.entries[:0], buf: st.buf[:0], rec: st.rec[:0], marks: st.marks[:0],
 		writes: st.writes[:0], chunks: st.chunks[:0], loads: st.loads[:0]}
 }
 
