@@ -7,11 +7,13 @@ import (
 	"iter"
 	"maps"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -162,6 +164,8 @@ type applyState struct {
 
 	buf    []byte  // fields and values of the writes
 	rec    []int64 // an idempotency record being encoded
+	keys   []string
+	args   []any
 	marks  []int
 	writes []write
 	chunks []chunk
@@ -198,8 +202,10 @@ func (st *applyState) reset() {
 	clear(st.writes)
 	clear(st.chunks)
 	clear(st.loads)
+	clear(st.keys)
+	clear(st.args)
 	*st = applyState{keyBuf: st.keyBuf[:0], keyEnd: st.keyEnd[:0], uent: st.uent[:0], todo: st.todo[:0], pending: st.pending[:0],
-		specs: st.specs[:0], entries: st.entries[:0], buf: st.buf[:0], rec: st.rec[:0], marks: st.marks[:0],
+		specs: st.specs[:0], entries: st.entries[:0], buf: st.buf[:0], rec: st.rec[:0], keys: st.keys[:0], args: st.args[:0], marks: st.marks[:0],
 		writes: st.writes[:0], chunks: st.chunks[:0], loads: st.loads[:0]}
 }
 
@@ -379,7 +385,11 @@ func (r *Redis) write(ctx context.Context, st *applyState) (int, error) {
 			w.ttl = ce.version == "" || ce.ttlAt == 0 || now-ce.ttlAt > refresh
 		}
 	}
-	all := string(st.buf) // one copy; every argument is a substring
+	// Every argument is a substring of st.buf, which is not copied: the
+	// strings live until the pipeline below has been written (Exec is
+	// synchronous) and st.buf is not touched before that, nor reused
+	// before the next Apply. The version is the one kept after, cloned.
+	all := unsafe.String(unsafe.SliceData(st.buf), len(st.buf))
 	m := 0
 	next := func() string {
 		s := all[st.marks[m]:st.marks[m+1]]
@@ -394,25 +404,29 @@ func (r *Redis) write(ctx context.Context, st *applyState) (int, error) {
 			w := &st.writes[i]
 			n += 6 + w.nset + w.ndel
 		}
-		c := chunk{from: from, to: to, keys: make([]string, 0, to-from), args: make([]any, 0, n)}
+		// The chunks' keys and arguments are slices of st.keys and
+		// st.args, kept from Apply to Apply.
+		k0, a0 := len(st.keys), len(st.args)
+		st.keys, st.args = slices.Grow(st.keys, to-from), slices.Grow(st.args, n)
 		for i := from; i < to; i++ {
 			w := &st.writes[i]
 			ce := w.ce
-			c.keys = append(c.keys, ce.key)
+			st.keys = append(st.keys, ce.key)
 			if !w.update {
-				c.args = append(c.args, ce.version, "", zero, zero)
+				st.args = append(st.args, ce.version, "", zero, zero)
 				continue
 			}
 			ttl := ""
 			if w.ttl {
 				ttl = ce.spec.ttl
 			}
-			w.version = next()
-			c.args = append(c.args, ce.version, ttl, strconv.Itoa(2+w.nset), strconv.Itoa(w.ndel), "v", w.version)
+			w.version = strings.Clone(next())
+			st.args = append(st.args, ce.version, ttl, strconv.Itoa(2+w.nset), strconv.Itoa(w.ndel), "v", w.version)
 			for j := 0; j < w.nset+w.ndel; j++ {
-				c.args = append(c.args, next())
+				st.args = append(st.args, next())
 			}
 		}
+		c := chunk{from: from, to: to, keys: st.keys[k0:len(st.keys):len(st.keys)], args: st.args[a0:len(st.args):len(st.args)]}
 		c.cmd = casScript.EvalSha(ctx, pipe, c.keys, c.args...)
 		st.chunks = append(st.chunks, c)
 	}
