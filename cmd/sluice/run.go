@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -141,11 +143,25 @@ var tracer = otel.Tracer("github.com/sluice-aml/sluice/cmd/sluice")
 // 24.8 ms). 256 KiB each, per pooled connection.
 const redisBuffer = 256 << 10
 
+// rawBatches are the slices handle gives the pipeline, reused.
+var rawBatches sync.Pool // *[]pipeline.Raw
+
 // handle is the Kafka source's handler: it returns nil only when the
 // batch's effects are durable, and the source commits only then. Each call
 // is a sluice.batch span (the pipeline's steps are its children).
 func (pr *processor) handle(ctx context.Context, msgs []kafka.Message) error {
-	batch := make([]pipeline.Raw, len(msgs))
+	// The pipeline keeps nothing of the batch after Process: its slice
+	// serves the next batch.
+	bp, _ := rawBatches.Get().(*[]pipeline.Raw)
+	if bp == nil {
+		bp = new([]pipeline.Raw)
+	}
+	batch := slices.Grow((*bp)[:0], len(msgs))[:len(msgs)]
+	defer func() {
+		clear(batch)
+		*bp = batch[:0]
+		rawBatches.Put(bp)
+	}()
 	parts := map[int32]bool{}
 	for i := range msgs {
 		m := &msgs[i]

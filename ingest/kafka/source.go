@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -211,6 +212,7 @@ func (s *Source) batches(ctx context.Context, h Handler, msgs <-chan kafkago.Mes
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	last := make(map[int]kafkago.Message)
+	var buf []Message // batches reuse it: handlers do not keep the slice
 	for {
 		var first kafkago.Message
 		select {
@@ -221,7 +223,7 @@ func (s *Source) batches(ctx context.Context, h Handler, msgs <-chan kafkago.Mes
 		// Sized for what is waiting, not for MaxBatch: at a low rate a
 		// batch holds a few messages, and room for thousands cleared at
 		// each one cost more than handling them.
-		batch := make([]Message, 0, min(s.cfg.MaxBatch, len(msgs)+1))
+		batch := slices.Grow(buf[:0], min(s.cfg.MaxBatch, len(msgs)+1))
 		batch = append(batch, fromKafka(&first))
 		clear(last)
 		last[first.Partition] = first
@@ -260,7 +262,10 @@ func (s *Source) batches(ctx context.Context, h Handler, msgs <-chan kafkago.Mes
 			}
 		}
 
-		if !s.handle(ctx, h, batch) {
+		ok := s.handle(ctx, h, batch)
+		clear(batch) // the messages' bytes go with their batch
+		buf = batch[:0]
+		if !ok {
 			return // ctx done while the batch kept failing: nothing committed
 		}
 		done := make([]kafkago.Message, 0, len(last))

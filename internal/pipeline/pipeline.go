@@ -275,12 +275,12 @@ func (p *Pipeline) record(ctx context.Context, items []scoring.Item) error {
 	if p.Registry == nil {
 		return nil
 	}
-	var seen []rescreen.Seen
+	seen := make([]rescreen.Seen, 0, len(items))
 	for i := range items {
 		// Card merchants are screened by the card networks and acquirers
 		// and would flood the history: keep transfers.
 		if items[i].Event.Kind != "card" {
-			seen = append(seen, rescreen.FromEvent(items[i].Event)...)
+			seen = rescreen.AppendFromEvent(seen, items[i].Event)
 		}
 	}
 	if len(seen) == 0 {

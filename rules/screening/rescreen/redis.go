@@ -88,8 +88,8 @@ func (r *Redis) Record(ctx context.Context, seen []Seen) error {
 		s  Seen
 	}
 	latest := make(map[string]int, len(seen))
-	var order []string
-	var es []entry
+	order := make([]string, 0, len(seen))
+	es := make([]entry, 0, len(seen))
 	for _, s := range seen {
 		k, ms := s.member(), s.Time.UnixMilli()
 		if i, ok := latest[k]; ok {

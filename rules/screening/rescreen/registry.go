@@ -127,8 +127,11 @@ func checkAll(seen []Seen) error {
 // bank's own customer (it has a customer_id and an account), the other
 // party, if it has a name or a wallet. A payment between two customers gives
 // two entries.
-func FromEvent(e *ingest.Event) []Seen {
-	var out []Seen
+func FromEvent(e *ingest.Event) []Seen { return AppendFromEvent(nil, e) }
+
+// AppendFromEvent appends FromEvent(e) to out, for a caller collecting a
+// batch's counterparties into one slice.
+func AppendFromEvent(out []Seen, e *ingest.Event) []Seen {
 	add := func(own, other *ingest.Party, side string) {
 		if own == nil || other == nil || own.CustomerID == "" || own.Account == "" {
 			return
