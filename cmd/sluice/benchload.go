@@ -7,9 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -55,6 +57,11 @@ func benchGen(n int) gen.Config {
 //
 // It stops at the end of stdin (sluice bench exited or closed it).
 func benchLoad(args []string) int {
+	// GOGC and GOMEMLIMIT in the environment are for Sluice's process
+	// (sluice bench passes its environment on): the load process, whose
+	// heap is the stream and the broker's log, keeps its own.
+	debug.SetGCPercent(400)
+	debug.SetMemoryLimit(math.MaxInt64)
 	fs := flag.NewFlagSet(benchLoadArg, flag.ContinueOnError)
 	events := fs.Int("events", 200_000, "")
 	partitions := fs.Int("partitions", 8, "")
