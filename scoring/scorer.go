@@ -111,6 +111,11 @@ type Scorer struct {
 	// rule evaluation error.
 	OnHit   func(ruleID string, shadow bool)
 	OnError func(err error)
+	// OnStep, when set, is told how long each step of an Apply took:
+	// StepWindow, StepGraph and StepEvidence (each store's round trips,
+	// which run at once) and StepEvaluate (the rules), so that a slow
+	// batch can be traced to its store or to the rules.
+	OnStep func(step string, d time.Duration)
 	// Evidence, when set, keeps each account's recent transactions so that a
 	// finding lists every transaction behind the values its rules saw.
 	Evidence evidence.Store
@@ -463,18 +468,24 @@ func (s *Scorer) Apply(ctx context.Context, pb *Prepared) (findings []Finding, r
 	var werr, gerr, eerr error
 	if len(updates) > 0 {
 		wg.Add(1)
-		go func() { defer wg.Done(); werr = s.store.Apply(ctx, updates) }()
+		go func() {
+			defer wg.Done()
+			werr = s.timed(StepWindow, func() error { return s.store.Apply(ctx, updates) })
+		}()
 	}
 	if s.Graph != nil && lay.graph {
 		wg.Add(1)
-		go func() { defer wg.Done(); gerr = s.observeGraph(ctx, preps) }()
+		go func() { defer wg.Done(); gerr = s.timed(StepGraph, func() error { return s.observeGraph(ctx, preps) }) }()
 	}
 	var items []evidence.Item
 	var itemAt []int
 	if s.Evidence != nil {
 		items, itemAt = s.evidenceItems(set, lay, preps)
 		wg.Add(1)
-		go func() { defer wg.Done(); eerr = s.Evidence.Add(ctx, items) }()
+		go func() {
+			defer wg.Done()
+			eerr = s.timed(StepEvidence, func() error { return s.Evidence.Add(ctx, items) })
+		}()
 	}
 	wg.Wait()
 	switch {
@@ -490,10 +501,13 @@ func (s *Scorer) Apply(ctx context.Context, pb *Prepared) (findings []Finding, r
 		lists = s.screener.Hash()
 	}
 	parts := make([][]Finding, len(preps))
-	s.parallel(set, sc, len(preps), func(ev *rules.Evaluator, a *arena, lo, hi int) {
-		for k := lo; k < hi; k++ {
-			parts[k] = s.evaluate(ev, a, set, lay, preps[k], lists, nil)
-		}
+	s.timed(StepEvaluate, func() error {
+		s.parallel(set, sc, len(preps), func(ev *rules.Evaluator, a *arena, lo, hi int) {
+			for k := lo; k < hi; k++ {
+				parts[k] = s.evaluate(ev, a, set, lay, preps[k], lists, nil)
+			}
+		})
+		return nil
 	})
 	var findingAt []int // each finding's place in preps
 	for k, f := range parts {
@@ -515,6 +529,27 @@ func (s *Scorer) Apply(ctx context.Context, pb *Prepared) (findings []Finding, r
 	}
 	s.mu.Unlock()
 	return findings, rejected, nil
+}
+
+// The steps of an Apply, as OnStep names them.
+const (
+	StepWindow   = "window"
+	StepGraph    = "graph"
+	StepEvidence = "evidence"
+	StepEvaluate = "evaluate"
+)
+
+// timed runs fn and tells OnStep how long it took, when it succeeded.
+func (s *Scorer) timed(step string, fn func() error) error {
+	if s.OnStep == nil {
+		return fn()
+	}
+	t0 := time.Now()
+	err := fn()
+	if err == nil {
+		s.OnStep(step, time.Since(t0))
+	}
+	return err
 }
 
 // parallel runs fn over [0, n) in contiguous chunks, one per core when the

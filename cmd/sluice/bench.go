@@ -26,6 +26,8 @@ import (
 	"github.com/sluice-aml/sluice/ingest/kafka"
 	"github.com/sluice-aml/sluice/internal/config"
 	"github.com/sluice-aml/sluice/internal/gen"
+	"github.com/sluice-aml/sluice/internal/pipeline"
+	"github.com/sluice-aml/sluice/scoring"
 )
 
 func benchCmd(args []string) int {
@@ -100,6 +102,7 @@ type benchResult struct {
 	// reaching it (producer, broker, fetch, the wait for a free worker),
 	// which on this rig share the cores with Sluice.
 	in50, in99 time.Duration
+	steps      map[string][]time.Duration // the latency run's, per batch
 }
 
 func (r *benchResult) print(w io.Writer) {
@@ -119,6 +122,9 @@ func (r *benchResult) print(w io.Writer) {
 			r.rate, r.latencyEvents, achieved, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.p999.Round(10*time.Microsecond))
 		fmt.Fprintf(w, "  of which before the handler: p50 %s  p99 %s (producer, broker, fetch and the wait for a free worker)\n",
 			r.in50.Round(10*time.Microsecond), r.in99.Round(10*time.Microsecond))
+		if line := stepsLine(r.steps); line != "" {
+			fmt.Fprintf(w, "  the handler's steps, per batch, p50 / p99: %s (the stores run at once, the registry beside them)\n", line)
+		}
 	}
 }
 
@@ -235,6 +241,7 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 	if len(lats.done) > 0 {
 		res.p50, res.p99, res.p999 = quantile(lats.done, 0.50), quantile(lats.done, 0.99), quantile(lats.done, 0.999)
 		res.in50, res.in99 = quantile(lats.in, 0.50), quantile(lats.in, 0.99)
+		res.steps = lats.steps
 	}
 	return res, nil
 }
@@ -296,6 +303,25 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 type latencies struct {
 	in, done []time.Duration
 	batches  []batchStat
+	steps    map[string][]time.Duration
+}
+
+// benchSteps are the steps of a batch in the order they run.
+var benchSteps = []string{pipeline.StepStage, scoring.StepWindow, scoring.StepGraph, scoring.StepEvidence, pipeline.StepRegistry,
+	scoring.StepEvaluate, pipeline.StepScore, pipeline.StepAlerts, pipeline.StepDeadLetter}
+
+// stepsLine says each step's p50 and p99 over the batches that ran it.
+func stepsLine(steps map[string][]time.Duration) string {
+	var parts []string
+	for _, name := range benchSteps {
+		ds := steps[name]
+		if len(ds) == 0 {
+			continue
+		}
+		ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) }
+		parts = append(parts, fmt.Sprintf("%s %s / %s ms", name, ms(quantile(ds, 0.5)), ms(quantile(ds, 0.99))))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // batchStat is one batch of the latency run.
@@ -317,15 +343,23 @@ func consume(ctx context.Context, p *parts, cfg *config.Config, topic string, st
 	pp := *p
 	pp.cfg = &c
 	var alertsN atomic.Int64
+	var mu sync.Mutex
+	lats := latencies{steps: map[string][]time.Duration{}}
+	var onStep func(string, time.Duration)
+	if stamp != nil {
+		onStep = func(step string, d time.Duration) {
+			mu.Lock()
+			lats.steps[step] = append(lats.steps[step], d)
+			mu.Unlock()
+		}
+	}
 	pr, err := newProcessor(&pp, processorOptions{stores: st, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		onAlert: func(a *alerts.Alert) { alertsN.Add(1) }})
+		onAlert: func(a *alerts.Alert) { alertsN.Add(1) }, onStep: onStep})
 	if err != nil {
 		return 0, 0, 0, latencies{}, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var mu sync.Mutex
-	var lats latencies
 	var n int
 	var elapsed time.Duration
 	t0 := time.Now()

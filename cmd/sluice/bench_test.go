@@ -52,7 +52,7 @@ func TestBench(t *testing.T) {
 	if lines[0] != "kind,unix_us,messages,handler_us,latency_us" {
 		t.Errorf("batches header %q", lines[0])
 	}
-	msgs, last := 0, int64(0)
+	msgs, batches, last := 0, 0, int64(0)
 	for _, l := range lines[1:] {
 		f := strings.Split(l, ",")
 		if len(f) != 5 || (f[0] != "batch" && f[0] != "gc") {
@@ -66,10 +66,25 @@ func TestBench(t *testing.T) {
 		if f[0] == "batch" {
 			n, _ := strconv.Atoi(f[2])
 			msgs += n
+			batches++
 		}
 	}
 	if msgs != rate {
 		t.Errorf("batches file counts %d messages, want %d", msgs, rate)
+	}
+	// Every batch was staged, scored and recorded, each step timed once;
+	// the throughput run's steps are not counted. A batch whose events
+	// feed no window feature skips the window store.
+	for _, step := range []string{"stage", "evaluate", "score", "registry"} {
+		if n := len(res.steps[step]); n != batches {
+			t.Errorf("step %s timed %d times, want once per batch of the latency run (%d)", step, n, batches)
+		}
+	}
+	if n := len(res.steps["window"]); n == 0 || n > batches {
+		t.Errorf("window step timed %d times in %d batches", n, batches)
+	}
+	if line := stepsLine(res.steps); !strings.HasPrefix(line, "stage ") || !strings.Contains(line, ", window ") {
+		t.Errorf("steps line %q", line)
 	}
 	if res.rules == 0 || res.ruleset == "" {
 		t.Errorf("rule set not reported: %d rules, hash %q", res.rules, res.ruleset)

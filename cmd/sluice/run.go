@@ -28,6 +28,7 @@ import (
 	"github.com/sluice-aml/sluice/internal/pipeline"
 	"github.com/sluice-aml/sluice/internal/server"
 	"github.com/sluice-aml/sluice/internal/telemetry"
+	"github.com/sluice-aml/sluice/scoring"
 )
 
 // processor is the streaming processor: a Kafka source feeding the
@@ -51,6 +52,9 @@ type processorOptions struct {
 	// keep, when set, filters what reaches the case queue and onAlert (the
 	// demo leaves out the alerts of its warm-up month).
 	keep func(a *alerts.Alert) bool
+	// onStep, when set, is told how long each step of each batch took
+	// (pipeline.Step* and scoring.Step*): bench's breakdown.
+	onStep func(step string, d time.Duration)
 }
 
 func newProcessor(p *parts, o processorOptions) (*processor, error) {
@@ -102,9 +106,8 @@ func newProcessor(p *parts, o processorOptions) (*processor, error) {
 	if t := o.tel; t != nil {
 		pr.pl.Scorer.OnHit = t.RuleHit
 		pr.pl.Observe = pipeline.Observer{
-			Decoded:   t.EventsProcessed,
-			Rejected:  t.DeadLettered,
-			StoreTime: t.StoreRoundTrip,
+			Decoded:  t.EventsProcessed,
+			Rejected: t.DeadLettered,
 			Alerted: func(a *alerts.Alert, produced time.Time) {
 				for _, ty := range a.Typologies {
 					t.AlertTypology(ty.ID)
@@ -116,6 +119,10 @@ func newProcessor(p *parts, o processorOptions) (*processor, error) {
 			BatchTotal: func(n int, _ time.Duration) { t.BatchSize(n) },
 		}
 		t.SetLagFunc(src.Lag)
+	}
+	if step := stepObserver(o.tel, o.onStep); step != nil {
+		pr.pl.Observe.Step = step
+		pr.pl.Scorer.OnStep = step
 	}
 	var ruleErrs atomic.Int64
 	pr.pl.Scorer.OnError = func(err error) {
@@ -142,6 +149,27 @@ var tracer = otel.Tracer("github.com/sluice-aml/sluice/cmd/sluice")
 // on a small machine (bench p99 at 65,000 events/s, median of seven: 27.7 ->
 // 24.8 ms). 256 KiB each, per pooled connection.
 const redisBuffer = 256 << 10
+
+// stepObserver returns what records the steps of the batches: the stores'
+// round trips and the other steps in their histograms, and onStep.
+func stepObserver(t *telemetry.Telemetry, onStep func(string, time.Duration)) func(string, time.Duration) {
+	if t == nil && onStep == nil {
+		return nil
+	}
+	return func(step string, d time.Duration) {
+		if t != nil {
+			switch step {
+			case scoring.StepWindow, scoring.StepGraph, scoring.StepEvidence, pipeline.StepRegistry:
+				t.StoreRoundTrip(step, d)
+			default:
+				t.BatchStep(step, d)
+			}
+		}
+		if onStep != nil {
+			onStep(step, d)
+		}
+	}
+}
 
 // rawBatches are the slices handle gives the pipeline, reused.
 var rawBatches sync.Pool // *[]pipeline.Raw

@@ -51,11 +51,28 @@ type Sink interface {
 
 // Observer is told what happened to a batch (telemetry). Every method may be nil.
 type Observer struct {
-	Decoded    func(n int)
-	Rejected   func(reason string)
-	StoreTime  func(d time.Duration)
+	Decoded  func(n int)
+	Rejected func(reason string)
+	// Step is told how long each step of a batch took (Step* constants),
+	// when it succeeded. The registry's step runs beside the score step.
+	Step       func(step string, d time.Duration)
 	Alerted    func(a *alerts.Alert, produced time.Time)
 	BatchTotal func(n int, d time.Duration)
+}
+
+// The steps of a batch, as Observer.Step names them.
+const (
+	StepStage      = "stage" // decode and prepare
+	StepScore      = "score" // the scorer's stores and rules (scoring.Step* break it down)
+	StepRegistry   = "registry"
+	StepAlerts     = "alerts" // alert state and sinks
+	StepDeadLetter = "dead_letter"
+)
+
+func (p *Pipeline) step(step string, t0 time.Time) {
+	if p.Observe.Step != nil {
+		p.Observe.Step(step, time.Since(t0))
+	}
 }
 
 // Pipeline is the processing path. It is safe for concurrent use when the
@@ -130,6 +147,7 @@ func (p *Pipeline) Stage(batch []Raw) *Staged {
 		p.Observe.Decoded(len(st.items))
 	}
 	st.prep = p.Scorer.Prepare(st.items)
+	p.step(StepStage, st.start)
 	return st
 }
 
@@ -140,7 +158,14 @@ func (p *Pipeline) Finish(ctx context.Context, st *Staged) error {
 	// The counterparty history needs only the decoded events: record it
 	// while the batch is scored, and wait for it before reporting success.
 	recorded := make(chan error, 1)
-	go func() { recorded <- p.record(ctx, st.items) }()
+	go func() {
+		t0 := time.Now()
+		err := p.record(ctx, st.items)
+		if err == nil && p.Registry != nil {
+			p.step(StepRegistry, t0)
+		}
+		recorded <- err
+	}()
 	late, err := p.raise(ctx, st.batch, st.prep)
 	if rerr := <-recorded; err == nil && rerr != nil {
 		err = fmt.Errorf("rescreen registry: %w", rerr)
@@ -159,12 +184,14 @@ func (p *Pipeline) Finish(ctx context.Context, st *Staged) error {
 			}
 		}
 		if p.DeadLetter != nil {
+			t0 := time.Now()
 			dctx, span := tracer.Start(ctx, "sluice.dead_letter", trace.WithAttributes(attribute.Int("sluice.dead_letters", len(rejects))))
 			err := p.DeadLetter(dctx, rejects)
 			end(span, err)
 			if err != nil {
 				return fmt.Errorf("dead letter: %w", err)
 			}
+			p.step(StepDeadLetter, t0)
 		}
 	}
 	if p.Observe.BatchTotal != nil {
@@ -213,12 +240,11 @@ func (p *Pipeline) raise(ctx context.Context, batch []Raw, prep *scoring.Prepare
 	if err != nil {
 		return nil, err
 	}
-	if p.Observe.StoreTime != nil {
-		p.Observe.StoreTime(time.Since(t0))
-	}
+	p.step(StepScore, t0)
 	if len(findings) == 0 {
 		return late, nil
 	}
+	t0 = time.Now()
 	ctx, span = tracer.Start(ctx, "sluice.alerts")
 	n, err := p.alert(ctx, batch, findings)
 	span.SetAttributes(attribute.Int("sluice.alerts", n))
@@ -226,6 +252,7 @@ func (p *Pipeline) raise(ctx context.Context, batch []Raw, prep *scoring.Prepare
 	if err != nil {
 		return nil, err
 	}
+	p.step(StepAlerts, t0)
 	return late, nil
 }
 

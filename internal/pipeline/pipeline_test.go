@@ -125,3 +125,39 @@ func TestConcurrentBatchesRaiseOneAlert(t *testing.T) {
 		}
 	}
 }
+
+// TestObserverSteps: the observer is told each step a batch went through,
+// once: a batch that raises an alert and has a bad message goes through
+// all of them; the registry's step needs a registry, this pipeline has none.
+func TestObserverSteps(t *testing.T) {
+	pl := newPipeline(t, &sink{ids: map[string]map[string]bool{}})
+	var dead int
+	pl.DeadLetter = func(_ context.Context, rejects []pipeline.Reject) error { dead += len(rejects); return nil }
+	steps := map[string]int{}
+	var mu sync.Mutex
+	pl.Observe.Step = func(step string, d time.Duration) {
+		if d < 0 {
+			t.Errorf("step %s took %v", step, d)
+		}
+		mu.Lock()
+		steps[step]++
+		mu.Unlock()
+	}
+	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	batch := []pipeline.Raw{
+		{Value: wire(t, "tx-1", "acct-1", at), Pos: ingest.Position{Topic: "tx", Offset: 0}},
+		{Value: []byte(`{"id": 1}`), Pos: ingest.Position{Topic: "tx", Offset: 1}},
+	}
+	if err := pl.Process(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{pipeline.StepStage: 1, pipeline.StepScore: 1, pipeline.StepAlerts: 1, pipeline.StepDeadLetter: 1, pipeline.StepRegistry: 0}
+	if dead != 1 {
+		t.Errorf("%d dead letters, want 1", dead)
+	}
+	for step, n := range want {
+		if steps[step] != n {
+			t.Errorf("step %s observed %d times, want %d (all: %v)", step, steps[step], n, steps)
+		}
+	}
+}

@@ -20,7 +20,7 @@ func BenchmarkHotPath(b *testing.B) {
 		{"RuleHit", func() { tel.RuleHit("cash-below-threshold-24h", false) }},
 		{"AlertTypology", func() { tel.AlertTypology("structuring") }},
 		{"EndToEnd", func() { tel.EndToEnd(3 * time.Millisecond) }},
-		{"StoreRoundTrip", func() { tel.StoreRoundTrip(300 * time.Microsecond) }},
+		{"StoreRoundTrip", func() { tel.StoreRoundTrip("window", 300*time.Microsecond) }},
 		{"BatchSize", func() { tel.BatchSize(64) }},
 	}
 	for _, c := range cases {

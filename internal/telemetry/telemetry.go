@@ -57,6 +57,7 @@ type Telemetry struct {
 	alertsWritten metric.Int64Counter
 	endToEnd      metric.Float64Histogram
 	storeRT       metric.Float64Histogram
+	batchStep     metric.Float64Histogram
 	batchSize     metric.Int64Histogram
 
 	lag atomic.Pointer[func() int64]
@@ -64,6 +65,7 @@ type Telemetry struct {
 	// Attribute options per label value, built on first use and reused, so
 	// the hot path does not build an attribute.Set per call.
 	topics, reasons, typologies, sinks attrCache
+	stores, steps                      attrCache
 	rulesActive, rulesShadow           attrCache
 }
 
@@ -124,7 +126,11 @@ func New(serviceName string) (*Telemetry, error) {
 		metric.WithExplicitBucketBoundaries(EndToEndBuckets...))
 	check(err)
 	t.storeRT, err = m.Float64Histogram("sluice.store.round_trip", metric.WithUnit("s"),
-		metric.WithDescription("Window store round trip for one batch of events."),
+		metric.WithDescription("A store's round trips for one batch of events, by store (window, graph, evidence, registry)."),
+		metric.WithExplicitBucketBoundaries(StoreBuckets...))
+	check(err)
+	t.batchStep, err = m.Float64Histogram("sluice.batch.step", metric.WithUnit("s"),
+		metric.WithDescription("One step of a batch, by step: stage (decode, prepare), score (stores and rules), evaluate (the rules alone), alerts, dead_letter."),
 		metric.WithExplicitBucketBoundaries(StoreBuckets...))
 	check(err)
 	t.batchSize, err = m.Int64Histogram("sluice.batch.size", metric.WithUnit("{event}"),
@@ -148,6 +154,8 @@ func New(serviceName string) (*Telemetry, error) {
 	t.reasons.key = "reason"
 	t.typologies.key = "typology"
 	t.sinks.key = "sink"
+	t.stores.key = "store"
+	t.steps.key = "step"
 	t.rulesActive.key, t.rulesActive.extra = "rule", attribute.String("mode", ModeActive)
 	t.rulesShadow.key, t.rulesShadow.extra = "rule", attribute.String("mode", ModeShadow)
 	return t, nil
@@ -223,9 +231,15 @@ func (t *Telemetry) EndToEnd(d time.Duration) {
 	t.endToEnd.Record(context.Background(), d.Seconds())
 }
 
-// StoreRoundTrip records one window store round trip.
-func (t *Telemetry) StoreRoundTrip(d time.Duration) {
-	t.storeRT.Record(context.Background(), d.Seconds())
+// StoreRoundTrip records a store's round trips for one batch (store:
+// "window", "graph", "evidence", "registry").
+func (t *Telemetry) StoreRoundTrip(store string, d time.Duration) {
+	t.storeRT.Record(context.Background(), d.Seconds(), t.stores.rec(store)...)
+}
+
+// BatchStep records how long one step of a batch took.
+func (t *Telemetry) BatchStep(step string, d time.Duration) {
+	t.batchStep.Record(context.Background(), d.Seconds(), t.steps.rec(step)...)
 }
 
 // BatchSize records the number of events in one processed batch.
@@ -239,20 +253,31 @@ func (t *Telemetry) BatchSize(n int) {
 type attrCache struct {
 	key   string
 	extra attribute.KeyValue // second attribute when extra.Key != ""
-	m     sync.Map           // string -> []metric.AddOption
+	m     sync.Map           // string -> *attrOpts
 }
 
-// get returns options usable by both Add and Record: WithAttributeSet
-// returns a MeasurementOption, which is both.
-func (c *attrCache) get(v string) []metric.AddOption {
+// get returns the options of v for Add.
+func (c *attrCache) get(v string) []metric.AddOption { return c.opts(v).add }
+
+// rec returns the options of v for Record.
+func (c *attrCache) rec(v string) []metric.RecordOption { return c.opts(v).rec }
+
+type attrOpts struct {
+	add []metric.AddOption
+	rec []metric.RecordOption
+}
+
+func (c *attrCache) opts(v string) *attrOpts {
 	if o, ok := c.m.Load(v); ok {
-		return o.([]metric.AddOption)
+		return o.(*attrOpts)
 	}
 	kvs := []attribute.KeyValue{attribute.String(c.key, v)}
 	if c.extra.Key != "" {
 		kvs = append(kvs, c.extra)
 	}
-	o := []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(kvs...))}
-	actual, _ := c.m.LoadOrStore(v, o)
-	return actual.([]metric.AddOption)
+	// WithAttributeSet is a MeasurementOption: both an AddOption and a
+	// RecordOption.
+	o := metric.WithAttributeSet(attribute.NewSet(kvs...))
+	actual, _ := c.m.LoadOrStore(v, &attrOpts{add: []metric.AddOption{o}, rec: []metric.RecordOption{o}})
+	return actual.(*attrOpts)
 }

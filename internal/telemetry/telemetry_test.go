@@ -53,7 +53,9 @@ func TestMetricsExposition(t *testing.T) {
 	tel.AlertsWritten("casequeue", 3)
 	tel.EndToEnd(3 * time.Millisecond)
 	tel.EndToEnd(40 * time.Millisecond)
-	tel.StoreRoundTrip(300 * time.Microsecond)
+	tel.StoreRoundTrip("window", 300*time.Microsecond)
+	tel.StoreRoundTrip("graph", 2*time.Millisecond)
+	tel.BatchStep("stage", 700*time.Microsecond)
 	tel.BatchSize(64)
 	tel.SetLagFunc(func() int64 { return 1234 })
 
@@ -74,8 +76,12 @@ func TestMetricsExposition(t *testing.T) {
 		`sluice_latency_end_to_end_seconds_bucket{le="0.05"} 2`,
 		`sluice_latency_end_to_end_seconds_count 2`,
 		`sluice_latency_end_to_end_seconds_sum 0.043`,
-		`sluice_store_round_trip_seconds_bucket{le="0.0005"} 1`,
-		`sluice_store_round_trip_seconds_count 1`,
+		`sluice_store_round_trip_seconds_bucket{store="window",le="0.0005"} 1`,
+		`sluice_store_round_trip_seconds_count{store="window"} 1`,
+		`sluice_store_round_trip_seconds_bucket{store="graph",le="0.001"} 0`,
+		`sluice_store_round_trip_seconds_bucket{store="graph",le="0.0025"} 1`,
+		`sluice_batch_step_seconds_bucket{step="stage",le="0.001"} 1`,
+		`sluice_batch_step_seconds_count{step="stage"} 1`,
 		`sluice_batch_size_bucket{le="50"} 0`,
 		`sluice_batch_size_bucket{le="100"} 1`,
 		`sluice_batch_size_sum 64`,
