@@ -319,7 +319,11 @@ func stepsLine(steps map[string][]time.Duration) string {
 			continue
 		}
 		ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) }
-		parts = append(parts, fmt.Sprintf("%s %s / %s ms", name, ms(quantile(ds, 0.5)), ms(quantile(ds, 0.99))))
+		part := fmt.Sprintf("%s %s / %s ms", name, ms(quantile(ds, 0.5)), ms(quantile(ds, 0.99)))
+		if all := len(steps[pipeline.StepStage]); len(ds) < all {
+			part += fmt.Sprintf(" (%d of %d batches)", len(ds), all)
+		}
+		parts = append(parts, part)
 	}
 	return strings.Join(parts, ", ")
 }
