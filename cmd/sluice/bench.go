@@ -41,6 +41,7 @@ func benchCmd(args []string) int {
 	latencySecs := fs.Duration("latency-duration", 10*time.Second, "length of the latency run at half the measured rate (0 skips it)")
 	rate := fs.Float64("rate", 0, "events/s of the latency run (default half the measured throughput): compare latencies at one rate")
 	batches := fs.String("batches", "", "write the latency run's batches (start, messages, handler time, oldest event's latency) and Sluice's garbage collections to this CSV `file`, to see what a latency spike lines up with")
+	rounds := fs.Int("rounds", 1, "latency runs, each on its own topic with fresh stores; with more than one the line gives their medians, as these machines are noisy")
 	noop := fs.Bool("no-op", false, "hand the batches to a handler that does nothing: the producer, broker and consumer alone, the floor under the latency figures")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: sluice bench [--store memory|redis] [flags]\n\nEnd-to-end benchmark through the Kafka protocol (embedded broker) and the\nwindow store, with the rule set in force: events/s at full speed, then\nlatency percentiles (p50, p99, p999) at half that rate.")
@@ -48,6 +49,10 @@ func benchCmd(args []string) int {
 	}
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
+	}
+	if *rounds < 1 || *rounds > 20 {
+		fmt.Fprintf(os.Stderr, "sluice bench: --rounds %d must be between 1 and 20\n", *rounds)
+		return exitUsage
 	}
 	if *store != "memory" && *store != "redis" {
 		fmt.Fprintf(os.Stderr, "sluice bench: --store %q must be memory or redis\n", *store)
@@ -67,7 +72,7 @@ func benchCmd(args []string) int {
 		return fail("bench", err)
 	}
 	defer stop()
-	res, err := bench(context.Background(), cfg, benchOptions{store: *store, redis: *redisAddr, events: *events, partitions: *partitions, latency: *latencySecs, rate: *rate, noop: *noop, batches: *batches})
+	res, err := bench(context.Background(), cfg, benchOptions{store: *store, redis: *redisAddr, events: *events, partitions: *partitions, latency: *latencySecs, rate: *rate, rounds: *rounds, noop: *noop, batches: *batches})
 	if err != nil {
 		return fail("bench", err)
 	}
@@ -83,6 +88,7 @@ type benchOptions struct {
 	events, partitions int
 	latency            time.Duration
 	rate               float64 // latency run's rate; 0: half the throughput
+	rounds             int     // latency runs (0 or 1: one)
 	noop               bool    // a handler that does nothing
 	batches            string  // CSV file of the latency run's batches
 }
@@ -103,6 +109,9 @@ type benchResult struct {
 	// which on this rig share the cores with Sluice.
 	in50, in99 time.Duration
 	steps      map[string][]time.Duration // the latency run's, per batch
+	// rounds are the latency runs, when more than one; the fields above
+	// are then their medians (steps: all rounds' batches).
+	rounds []*benchResult
 }
 
 func (r *benchResult) print(w io.Writer) {
@@ -118,10 +127,19 @@ func (r *benchResult) print(w io.Writer) {
 		if r.achieved > 0 {
 			achieved = fmt.Sprintf(", %.0f achieved", r.achieved)
 		}
-		fmt.Fprintf(w, "latency at %.0f events/s (%d events%s): p50 %s  p99 %s  p999 %s (produced -> windows and alerts durable; the offsets are committed after, in the background)\n",
-			r.rate, r.latencyEvents, achieved, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.p999.Round(10*time.Microsecond))
+		medians := ""
+		if len(r.rounds) > 1 {
+			medians = fmt.Sprintf(", medians of %d rounds", len(r.rounds))
+		}
+		fmt.Fprintf(w, "latency at %.0f events/s (%d events%s%s): p50 %s  p99 %s  p999 %s (produced -> windows and alerts durable; the offsets are committed after, in the background)\n",
+			r.rate, r.latencyEvents, achieved, medians, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.p999.Round(10*time.Microsecond))
 		fmt.Fprintf(w, "  of which before the handler: p50 %s  p99 %s (producer, broker, fetch and the wait for a free worker)\n",
 			r.in50.Round(10*time.Microsecond), r.in99.Round(10*time.Microsecond))
+		for i, x := range r.rounds {
+			fmt.Fprintf(w, "  round %d: %.0f achieved, p50 %s  p99 %s  p999 %s, before the handler p50 %s  p99 %s\n", i+1, x.achieved,
+				x.p50.Round(10*time.Microsecond), x.p99.Round(10*time.Microsecond), x.p999.Round(10*time.Microsecond),
+				x.in50.Round(10*time.Microsecond), x.in99.Round(10*time.Microsecond))
+		}
 		if line := stepsLine(r.steps); line != "" {
 			fmt.Fprintf(w, "  the handler's steps, per batch, p50 / p99: %s (the stores run at once, the registry beside them)\n", line)
 		}
@@ -130,7 +148,8 @@ func (r *benchResult) print(w io.Writer) {
 
 func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResult, error) {
 	res := &benchResult{opts: o}
-	load, err := startLoad(o.events, o.partitions, cfg.Kafka.DeadLetterTopic, cfg.Kafka.AlertsTopic)
+	rounds := max(1, o.rounds)
+	load, err := startLoad(o.events, o.partitions, rounds, cfg.Kafka.DeadLetterTopic, cfg.Kafka.AlertsTopic)
 	if err != nil {
 		return nil, err
 	}
@@ -197,15 +216,61 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 		res.rate = o.rate
 	}
 	total := min(maxLatencyEvents, max(1, int(res.rate*o.latency.Seconds())))
-	st, done, err = newStores("lat")
+	res.latencyEvents = total
+	for r := range rounds {
+		x, err := latencyRun(ctx, load, p, cfg, newStores, r, res.rate, total, o)
+		if err != nil {
+			return nil, err
+		}
+		res.rounds = append(res.rounds, x)
+	}
+	if rounds == 1 {
+		x := res.rounds[0]
+		res.rounds = nil
+		res.latencyEvents, res.achieved, res.steps = x.latencyEvents, x.achieved, x.steps
+		res.p50, res.p99, res.p999, res.in50, res.in99 = x.p50, x.p99, x.p999, x.in50, x.in99
+		return res, nil
+	}
+	med := func(f func(*benchResult) time.Duration) time.Duration {
+		ds := make([]time.Duration, len(res.rounds))
+		for i, x := range res.rounds {
+			ds[i] = f(x)
+		}
+		return quantile(ds, 0.5)
+	}
+	res.p50 = med(func(x *benchResult) time.Duration { return x.p50 })
+	res.p99 = med(func(x *benchResult) time.Duration { return x.p99 })
+	res.p999 = med(func(x *benchResult) time.Duration { return x.p999 })
+	res.in50 = med(func(x *benchResult) time.Duration { return x.in50 })
+	res.in99 = med(func(x *benchResult) time.Duration { return x.in99 })
+	ach := make([]float64, len(res.rounds))
+	res.steps = map[string][]time.Duration{}
+	for i, x := range res.rounds {
+		ach[i] = x.achieved
+		for k, ds := range x.steps {
+			res.steps[k] = append(res.steps[k], ds...)
+		}
+	}
+	slices.Sort(ach)
+	res.achieved = ach[len(ach)/2]
+	return res, nil
+}
+
+// latencyRun is one round of the latency run: total events at rate a
+// second on the round's topic, into fresh stores (so that every round
+// starts from the same state); the batches file is the first round's.
+func latencyRun(ctx context.Context, load *loadProc, p *parts, cfg *config.Config, newStores func(string) (stores, func(), error),
+	round int, rate float64, total int, o benchOptions) (*benchResult, error) {
+	res := &benchResult{rate: rate, latencyEvents: total}
+	st, done, err := newStores("lat" + strconv.Itoa(round+1))
 	if err != nil {
 		return nil, err
 	}
 	defer done()
-	// The throughput run's garbage is collected before, as testing.B
+	// The garbage of the run before is collected first, as testing.B
 	// does before a benchmark, not during the run.
 	runtime.GC()
-	if err := load.send("latency %f %d", res.rate, total); err != nil {
+	if err := load.send("latency %f %d %d", rate, total, round); err != nil {
 		return nil, err
 	}
 	lctx, cancel := context.WithCancel(ctx)
@@ -223,12 +288,11 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 		secs, _ := strconv.ParseFloat(f[1], 64)
 		took <- secs
 	}()
-	_, _, _, lats, err := consume(lctx, p, cfg, latencyTopic, st, total, o.noop, func(m *kafka.Message) time.Time { return m.Time })
+	_, _, _, lats, err := consume(lctx, p, cfg, latencyTopicOf(round), st, total, o.noop, func(m *kafka.Message) time.Time { return m.Time })
 	if err != nil {
 		return nil, err
 	}
-	res.latencyEvents = len(lats.done)
-	if o.batches != "" {
+	if o.batches != "" && round == 0 {
 		if err := writeBatches(o.batches, lats.batches); err != nil {
 			return nil, err
 		}
@@ -243,6 +307,7 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 		res.in50, res.in99 = quantile(lats.in, 0.50), quantile(lats.in, 0.99)
 		res.steps = lats.steps
 	}
+	res.latencyEvents = len(lats.done)
 	return res, nil
 }
 

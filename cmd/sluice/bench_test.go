@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -88,5 +89,46 @@ func TestBench(t *testing.T) {
 	}
 	if res.rules == 0 || res.ruleset == "" {
 		t.Errorf("rule set not reported: %d rules, hash %q", res.rules, res.ruleset)
+	}
+}
+
+// TestBenchRounds: each round of the latency run reads its own stream (a
+// round that read another's events would count more than it offered, at
+// latencies of seconds) and the line gives their medians.
+func TestBenchRounds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a load process and runs the stream three times")
+	}
+	cfg := testConfig(t)
+	const rate = 4000
+	res, err := bench(context.Background(), cfg, benchOptions{store: "memory", events: 3000, partitions: 4, latency: 500 * time.Millisecond, rate: rate, rounds: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.rounds) != 2 {
+		t.Fatalf("%d rounds, want 2", len(res.rounds))
+	}
+	stages := 0
+	var p99s []time.Duration
+	for i, x := range res.rounds {
+		if x.latencyEvents != rate/2 {
+			t.Errorf("round %d handled %d events, want %d", i+1, x.latencyEvents, rate/2)
+		}
+		if x.p99 <= 0 || x.p99 > 5*time.Second || x.achieved <= 0 {
+			t.Errorf("round %d: p99 %v, achieved %v", i+1, x.p99, x.achieved)
+		}
+		stages += len(x.steps["stage"])
+		p99s = append(p99s, x.p99)
+	}
+	if !slices.Contains(p99s, res.p99) {
+		t.Errorf("median p99 %v is none of the rounds' %v", res.p99, p99s)
+	}
+	if len(res.steps["stage"]) != stages {
+		t.Errorf("steps of %d batches, want both rounds' %d", len(res.steps["stage"]), stages)
+	}
+	var out strings.Builder
+	res.print(&out)
+	if !strings.Contains(out.String(), "medians of 2 rounds") || !strings.Contains(out.String(), "  round 2: ") {
+		t.Errorf("bench output lacks the rounds:\n%s", out.String())
 	}
 }

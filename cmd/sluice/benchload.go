@@ -31,6 +31,15 @@ const (
 	latencyTopic    = "bench-latency"
 )
 
+// latencyTopicOf is the topic of the latency run's round (from 0): each
+// round has a topic of its own, so that none reads another's events.
+func latencyTopicOf(round int) string {
+	if round == 0 {
+		return latencyTopic
+	}
+	return latencyTopic + "-" + strconv.Itoa(round+1)
+}
+
 // benchGen is the generator's configuration for a bench of n events: the
 // load process generates the stream with it, and sluice bench the
 // customers' profiles.
@@ -52,8 +61,10 @@ func benchGen(n int) gen.Config {
 // command read from stdin with one line, "done ..." or "error ...":
 //
 //	throughput           produce the throughput stream to bench-throughput; done N
-//	latency RATE TOTAL   produce TOTAL events to bench-latency at RATE a second,
-//	                     each stamped when handed to the producer; done N SECONDS
+//	latency RATE TOTAL [ROUND]
+//	                     produce TOTAL events to the latency topic of ROUND
+//	                     (default 0) at RATE a second, each stamped when
+//	                     handed to the producer; done N SECONDS
 //
 // It stops at the end of stdin (sluice bench exited or closed it).
 func benchLoad(args []string) int {
@@ -65,12 +76,16 @@ func benchLoad(args []string) int {
 	fs := flag.NewFlagSet(benchLoadArg, flag.ContinueOnError)
 	events := fs.Int("events", 200_000, "")
 	partitions := fs.Int("partitions", 8, "")
+	rounds := fs.Int("rounds", 1, "")
 	dlq := fs.String("dead-letter-topic", "", "")
 	alertsTopic := fs.String("alerts-topic", "", "")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	topics := []broker.Topic{{Name: throughputTopic, Partitions: int32(*partitions)}, {Name: latencyTopic, Partitions: int32(*partitions)}}
+	topics := []broker.Topic{{Name: throughputTopic, Partitions: int32(*partitions)}}
+	for r := range max(1, *rounds) {
+		topics = append(topics, broker.Topic{Name: latencyTopicOf(r), Partitions: int32(*partitions)})
+	}
 	for _, t := range []string{*dlq, *alertsTopic} {
 		if t != "" {
 			topics = append(topics, broker.Topic{Name: t, Partitions: 1})
@@ -96,10 +111,15 @@ func benchLoad(args []string) int {
 		switch {
 		case len(f) == 1 && f[0] == "throughput":
 			reply, err = produceThroughput(ctx, b.Addr(), msgs)
-		case len(f) == 3 && f[0] == "latency":
+		case (len(f) == 3 || len(f) == 4) && f[0] == "latency":
 			rate, rerr := strconv.ParseFloat(f[1], 64)
 			total, terr := strconv.Atoi(f[2])
-			if err = errors.Join(rerr, terr); err != nil {
+			round := 0
+			var nerr error
+			if len(f) == 4 {
+				round, nerr = strconv.Atoi(f[3])
+			}
+			if err = errors.Join(rerr, terr, nerr); err != nil {
 				break
 			}
 			if total > len(msgs) {
@@ -112,7 +132,7 @@ func benchLoad(args []string) int {
 			// and the broker's log, hundreds of megabytes) during the run
 			// stalls the broker for tens of milliseconds.
 			runtime.GC()
-			reply, err = produceLatency(ctx, b.Addr(), msgs[:total], rate, *partitions)
+			reply, err = produceLatency(ctx, b.Addr(), latencyTopicOf(round), msgs[:total], rate, *partitions)
 		default:
 			err = fmt.Errorf("unknown command %q", in.Text())
 		}
@@ -144,14 +164,14 @@ func produceThroughput(ctx context.Context, addr string, msgs []kafka.Message) (
 // stamped when handed to the producer and sent at once; a tick that falls
 // behind its schedule (the machine busy) is sent late rather than skipped,
 // and the time it all took is reported, so that the rate achieved is known.
-func produceLatency(ctx context.Context, addr string, msgs []kafka.Message, rate float64, partitions int) (string, error) {
+func produceLatency(ctx context.Context, addr, topic string, msgs []kafka.Message, rate float64, partitions int) (string, error) {
 	const tick = 5 * time.Millisecond
 	per := max(1, int(rate*tick.Seconds()))
 	// kafka-go makes room for BatchSize messages in every batch it opens
 	// (one per partition and tick): sized for a tick's share of a
 	// partition, not for the default 10,000, which cleared megabytes a
 	// tick on the cores Sluice is measured on. More just makes two batches.
-	prod, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: []string{addr}, Topic: latencyTopic, Acks: 1, BatchSize: 2*per/max(1, partitions) + 16})
+	prod, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: []string{addr}, Topic: topic, Acks: 1, BatchSize: 2*per/max(1, partitions) + 16})
 	if err != nil {
 		return "", err
 	}
@@ -185,12 +205,12 @@ type loadProc struct {
 }
 
 // startLoad starts the load process and waits for its broker.
-func startLoad(events, partitions int, dlq, alertsTopic string) (*loadProc, error) {
+func startLoad(events, partitions, rounds int, dlq, alertsTopic string) (*loadProc, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(exe, benchLoadArg, "--events", strconv.Itoa(events), "--partitions", strconv.Itoa(partitions),
+	cmd := exec.Command(exe, benchLoadArg, "--events", strconv.Itoa(events), "--partitions", strconv.Itoa(partitions), "--rounds", strconv.Itoa(rounds),
 		"--dead-letter-topic", dlq, "--alerts-topic", alertsTopic)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
