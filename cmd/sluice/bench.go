@@ -35,7 +35,7 @@ func benchCmd(args []string) int {
 	var cf commonFlags
 	cf.register(fs)
 	store := fs.String("store", "redis", "window store: memory or redis")
-	redisAddr := fs.String("redis", "127.0.0.1:6379", "Redis `address` for --store redis")
+	redisAddr := fs.String("redis", "127.0.0.1:6379", "Redis `address` for --store redis: host:port, or a unix socket's path")
 	events := fs.Int("events", 200_000, "events in the throughput run")
 	partitions := fs.Int("partitions", 8, "partitions of the transactions topic")
 	latencySecs := fs.Duration("latency-duration", 10*time.Second, "length of the latency run at half the measured rate (0 skips it)")

@@ -7,7 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -44,6 +46,42 @@ func startRedis(port int, dir string) (stop func(), err error) {
 		cmd.Process.Signal(interrupt)
 		cmd.Wait()
 	}, nil
+}
+
+// startRedisSocket runs a redis-server of the test's own listening on a
+// unix socket only, and returns the socket's path (a Redis address).
+func startRedisSocket(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatal("redis-server is not installed: run deploy/test.sh (it installs Debian's redis-server)")
+	}
+	dir, err := os.MkdirTemp("", "sluice-redis") // t.TempDir's paths can pass the 107 bytes a socket path may have
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "redis.sock")
+	cmd := exec.Command(path, "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700", "--save", "", "--appendonly", "no", "--dir", dir)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(interrupt)
+		cmd.Wait()
+		os.RemoveAll(dir)
+	})
+	rdb := redis.NewClient(&redis.Options{Addr: sock})
+	defer rdb.Close()
+	for i := 0; ; i++ {
+		err := rdb.Ping(context.Background()).Err()
+		if err == nil {
+			return sock
+		}
+		if i == 100 {
+			t.Fatalf("redis-server on %s: %v", sock, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func freePort(t *testing.T) int {

@@ -191,7 +191,7 @@ func replayCmd(args []string) int {
 	out := fs.String("out", "", "alerts `file`, JSON Lines (- is stdout)")
 	deadLetter := fs.String("dead-letter", "", "write rejected lines with their reasons to this `file`")
 	store := fs.String("store", "memory", "window store: memory, or redis for an isolated key prefix in Redis")
-	redisAddr := fs.String("redis", "127.0.0.1:6379", "Redis `address` for --store redis")
+	redisAddr := fs.String("redis", "127.0.0.1:6379", "Redis `address` for --store redis: host:port, or a unix socket's path")
 	batch := fs.Int("batch", 4096, "events per batch (the alerts do not depend on it)")
 	format := fs.String("format", "jsonl", "input format: jsonl (canonical events), ibm-aml (AMLworld CSV) or amlsim (AMLSim transactions CSV)")
 	quiet := fs.Bool("quiet", false, "do not print the summary")

@@ -35,15 +35,21 @@ func TestReplayGolden(t *testing.T) {
 	cfg.Profiles.File = filepath.Join("testdata", "stream.customers.jsonl")
 	in := filepath.Join("testdata", "stream.jsonl")
 	dir := t.TempDir()
-	outs := map[string]string{"memory-1": "memory", "memory-2": "memory", "redis": "redis"}
+	// redis-unix: Redis on the same host through a unix socket (an address
+	// that is a path), as redis.addrs may give it.
+	outs := map[string]string{"memory-1": "memory", "memory-2": "memory", "redis": "redis", "redis-unix": "redis"}
 	got := map[string][]byte{}
 	for name, store := range outs {
-		if store == "redis" {
+		addr := "127.0.0.1:6379"
+		switch name {
+		case "redis":
 			testRedis(t) // fails clearly when Redis is not there
+		case "redis-unix":
+			addr = startRedisSocket(t)
 		}
 		out := filepath.Join(dir, name+".jsonl")
 		var stderr bytes.Buffer
-		st, err := replay(context.Background(), cfg, replayOptions{input: in, out: out, store: store, redis: "127.0.0.1:6379", batch: 256, stderr: &stderr})
+		st, err := replay(context.Background(), cfg, replayOptions{input: in, out: out, store: store, redis: addr, batch: 256, stderr: &stderr})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -59,7 +65,7 @@ func TestReplayGolden(t *testing.T) {
 	if len(got["memory-1"]) == 0 {
 		t.Fatal("the replay raised no alert")
 	}
-	for _, name := range []string{"memory-2", "redis"} {
+	for _, name := range []string{"memory-2", "redis", "redis-unix"} {
 		if !bytes.Equal(got["memory-1"], got[name]) {
 			t.Errorf("%s differs from memory-1:\n%s", name, firstDiff(got["memory-1"], got[name]))
 		}
@@ -78,7 +84,7 @@ func TestReplayGolden(t *testing.T) {
 	if !bytes.Equal(want, got["memory-1"]) {
 		t.Errorf("alerts differ from %s (go test -update rewrites it after a deliberate change):\n%s", golden, firstDiff(want, got["memory-1"]))
 	}
-	t.Logf("%d alert bytes identical across memory, memory and redis", len(want))
+	t.Logf("%d alert bytes identical across memory, memory, redis over TCP and redis over a unix socket", len(want))
 }
 
 // TestReplayReportsBadLines checks every bad record is reported with its
