@@ -112,9 +112,10 @@ type Scorer struct {
 	OnHit   func(ruleID string, shadow bool)
 	OnError func(err error)
 	// OnStep, when set, is told how long each step of an Apply took:
-	// StepWindow, StepGraph and StepEvidence (each store's round trips,
-	// which run at once) and StepEvaluate (the rules), so that a slow
-	// batch can be traced to its store or to the rules.
+	// StepWindow, StepGraph and StepEvidence (each store's round trips for
+	// the batch's writes, which run at once) and StepEvaluate (the rules),
+	// so that a slow batch can be traced to its store or to the rules. The
+	// evidence read for the findings, after the rules, is in none of them.
 	OnStep func(step string, d time.Duration)
 	// Evidence, when set, keeps each account's recent transactions so that a
 	// finding lists every transaction behind the values its rules saw.

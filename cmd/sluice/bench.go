@@ -261,7 +261,7 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 // starts from the same state); the batches file is the first round's.
 func latencyRun(ctx context.Context, load *loadProc, p *parts, cfg *config.Config, newStores func(string) (stores, func(), error),
 	round int, rate float64, total int, o benchOptions) (*benchResult, error) {
-	res := &benchResult{rate: rate, latencyEvents: total}
+	res := &benchResult{rate: rate}
 	st, done, err := newStores("lat" + strconv.Itoa(round+1))
 	if err != nil {
 		return nil, err

@@ -25,19 +25,53 @@ import (
 // startRedis runs a redis-server of the test's own on port, with an
 // append-only file so a restart keeps the data; stop ends it gracefully.
 func startRedis(port int, dir string) (stop func(), err error) {
+	// A server that does not answer in time fails the test's first
+	// command instead, with Redis's own error.
+	stop, _, err = redisServer(fmt.Sprintf("127.0.0.1:%d", port), "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
+		"--appendonly", "yes", "--appendfsync", "always", "--dir", dir)
+	return stop, err
+}
+
+// startRedisSocket runs a redis-server of the test's own listening on a
+// unix socket only, and returns the socket's path (a Redis address).
+func startRedisSocket(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "sluice-redis") // t.TempDir's paths can pass the 107 bytes a socket path may have
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "redis.sock")
+	stop, pingErr, err := redisServer(sock, "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700", "--save", "", "--appendonly", "no", "--dir", dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stop()
+		os.RemoveAll(dir)
+	})
+	if pingErr != nil {
+		t.Fatalf("redis-server on %s: %v", sock, pingErr)
+	}
+	return sock
+}
+
+// redisServer starts redis-server with args and waits up to 5 s for addr
+// to answer PING; pingErr is its last answer when it never did. stop ends
+// the server gracefully.
+func redisServer(addr string, args ...string) (stop func(), pingErr, err error) {
 	path, err := exec.LookPath("redis-server")
 	if err != nil {
-		return nil, errors.New("redis-server is not installed: run deploy/test.sh (it installs Debian's redis-server)")
+		return nil, nil, errors.New("redis-server is not installed: run deploy/test.sh (it installs Debian's redis-server)")
 	}
-	cmd := exec.Command(path, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
-		"--appendfsync", "always", "--dir", dir)
+	cmd := exec.Command(path, args...)
 	if err := cmd.Start(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port)})
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
 	defer rdb.Close()
 	for i := 0; i < 100; i++ {
-		if rdb.Ping(context.Background()).Err() == nil {
+		if pingErr = rdb.Ping(context.Background()).Err(); pingErr == nil {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -45,43 +79,7 @@ func startRedis(port int, dir string) (stop func(), err error) {
 	return func() {
 		cmd.Process.Signal(interrupt)
 		cmd.Wait()
-	}, nil
-}
-
-// startRedisSocket runs a redis-server of the test's own listening on a
-// unix socket only, and returns the socket's path (a Redis address).
-func startRedisSocket(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatal("redis-server is not installed: run deploy/test.sh (it installs Debian's redis-server)")
-	}
-	dir, err := os.MkdirTemp("", "sluice-redis") // t.TempDir's paths can pass the 107 bytes a socket path may have
-	if err != nil {
-		t.Fatal(err)
-	}
-	sock := filepath.Join(dir, "redis.sock")
-	cmd := exec.Command(path, "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700", "--save", "", "--appendonly", "no", "--dir", dir)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(interrupt)
-		cmd.Wait()
-		os.RemoveAll(dir)
-	})
-	rdb := redis.NewClient(&redis.Options{Addr: sock})
-	defer rdb.Close()
-	for i := 0; ; i++ {
-		err := rdb.Ping(context.Background()).Err()
-		if err == nil {
-			return sock
-		}
-		if i == 100 {
-			t.Fatalf("redis-server on %s: %v", sock, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	}, pingErr, nil
 }
 
 func freePort(t *testing.T) int {
