@@ -131,7 +131,7 @@ func (r *benchResult) print(w io.Writer) {
 		if len(r.rounds) > 1 {
 			medians = fmt.Sprintf(", medians of %d rounds", len(r.rounds))
 		}
-		fmt.Fprintf(w, "latency at %.0f events/s (%d events%s%s): p50 %s  p99 %s  p999 %s (produced -> windows and alerts durable; the offsets are committed after, in the background)\n",
+		fmt.Fprintf(w, "latency at %.0f events/s (%d events%s%s): p50 %s  p99 %s  p999 %s (produced -> windows and alerts durable; the evidence and history held back, then the offsets, are written after, in the background)\n",
 			r.rate, r.latencyEvents, achieved, medians, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.p999.Round(10*time.Microsecond))
 		fmt.Fprintf(w, "  of which before the handler: p50 %s  p99 %s (producer, broker, fetch and the wait for a free worker)\n",
 			r.in50.Round(10*time.Microsecond), r.in99.Round(10*time.Microsecond))
@@ -141,7 +141,7 @@ func (r *benchResult) print(w io.Writer) {
 				x.in50.Round(10*time.Microsecond), x.in99.Round(10*time.Microsecond))
 		}
 		if line := stepsLine(r.steps); line != "" {
-			fmt.Fprintf(w, "  the handler's steps, per batch, p50 / p99: %s (the stores run at once, the registry beside them)\n", line)
+			fmt.Fprintf(w, "  the handler's steps, per batch, p50 / p99: %s (the stores run at once, the registry beside them; with Redis the evidence and registry steps only hold their writes back, and flush writes them before each offset commit, off the batches' path)\n", line)
 		}
 	}
 }
@@ -373,7 +373,7 @@ type latencies struct {
 
 // benchSteps are the steps of a batch in the order they run.
 var benchSteps = []string{pipeline.StepStage, scoring.StepWindow, scoring.StepGraph, scoring.StepEvidence, pipeline.StepRegistry,
-	scoring.StepEvaluate, pipeline.StepScore, pipeline.StepAlerts, pipeline.StepDeadLetter}
+	scoring.StepEvaluate, pipeline.StepScore, pipeline.StepAlerts, pipeline.StepDeadLetter, pipeline.StepFlush}
 
 // stepsLine says each step's p50 and p99 over the batches that ran it.
 func stepsLine(steps map[string][]time.Duration) string {

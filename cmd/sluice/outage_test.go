@@ -127,7 +127,7 @@ func TestRedisOutage(t *testing.T) {
 	var retries atomic.Int64
 	src, err := kafka.NewSource(kafka.SourceConfig{Brokers: cfg.Kafka.Brokers, Topic: "tx", GroupID: "g", MaxBatch: 200,
 		MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
-		OnRetry: func(error, int, time.Duration) { retries.Add(1) }})
+		OnRetry: func(error, int, time.Duration) { retries.Add(1) }, Flush: pr.pl.Flush})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -333,6 +333,9 @@ func replay(ctx context.Context, cfg *config.Config, o replayOptions) (replaySta
 				cancel()
 			}
 		}
+		if err == nil {
+			err = pl.Flush(ctx)
+		}
 		finished <- err
 	}()
 	var cur job

@@ -59,15 +59,17 @@ type processorOptions struct {
 
 func newProcessor(p *parts, o processorOptions) (*processor, error) {
 	k := p.cfg.Kafka
+	pr := &processor{}
 	src, err := kafka.NewSource(kafka.SourceConfig{Brokers: k.Brokers, Topic: k.Topic, GroupID: k.Group, MaxBatch: k.MaxBatch,
 		MaxWait: k.MaxWait, Workers: k.Workers, Logger: o.log, FetchMaxBytes: 2 * kafka.DefaultMaxMessageBytes,
 		OnRetry: func(err error, attempt int, wait time.Duration) {
 			o.log.Warn("batch failed; pausing and retrying the same batch", "err", err.Error(), "attempt", attempt, "wait", wait)
-		}})
+		},
+		Flush: func(ctx context.Context) error { return pr.pl.Flush(ctx) }, CommitEvery: k.CommitEvery})
 	if err != nil {
 		return nil, err
 	}
-	pr := &processor{source: src, tel: o.tel, log: o.log,
+	*pr = processor{source: src, tel: o.tel, log: o.log,
 		dlq:  kafka.NewDeadLetter(kafka.DeadLetterConfig{Brokers: k.Brokers, Topic: k.DeadLetterTopic}),
 		sink: kafkasink.New(kafkasink.Config{Brokers: k.Brokers, Topic: k.AlertsTopic})}
 	filter := func(as []alerts.Alert) []alerts.Alert {
@@ -159,7 +161,7 @@ func stepObserver(t *telemetry.Telemetry, onStep func(string, time.Duration)) fu
 	return func(step string, d time.Duration) {
 		if t != nil {
 			switch step {
-			case scoring.StepWindow, scoring.StepGraph, scoring.StepEvidence, pipeline.StepRegistry:
+			case scoring.StepWindow, scoring.StepGraph, scoring.StepEvidence, pipeline.StepRegistry, pipeline.StepFlush:
 				t.StoreRoundTrip(step, d)
 			default:
 				t.BatchStep(step, d)

@@ -73,6 +73,10 @@ func graphConfig(cfg *config.Config) graph.Config {
 	return graph.Config{Window: cfg.Scoring.GraphWindow, AmountTolerance: cfg.Scoring.GraphTolerance}
 }
 
+// heldBack bounds the evidence entries, and the counterparty sightings,
+// held back between flushes: past it a batch writes them itself.
+const heldBack = 50_000
+
 // redisStores keep everything in Redis under prefix (production).
 func redisStores(cfg *config.Config, rdb redis.UniversalClient, prefix string, stateTTL time.Duration) (stores, error) {
 	ws, err := window.NewRedis(rdb, window.RedisConfig{Prefix: prefix})
@@ -91,6 +95,12 @@ func redisStores(cfg *config.Config, rdb redis.UniversalClient, prefix string, s
 	if err != nil {
 		return stores{}, err
 	}
+	// Evidence and the counterparty history are not read by the batch
+	// that writes them (but for findings, which flush first): they are
+	// written after it, several batches at once, and made durable before
+	// the offsets are committed (pipeline.Flush).
+	ev.WriteBack(heldBack)
+	reg.WriteBack(heldBack)
 	return stores{windows: ws, evidence: ev, graph: gs, state: alerts.NewRedisState(rdb, prefix, stateTTL), registry: reg}, nil
 }
 

@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,7 @@ const (
 	DefaultFetchMaxWait  = 250 * time.Millisecond
 	DefaultLagInterval   = 5 * time.Second
 	DefaultCommitTimeout = 10 * time.Second
+	DefaultCommitEvery   = 20 * time.Millisecond
 )
 
 // SourceConfig configures a Source. Zero values take the defaults above.
@@ -66,6 +68,15 @@ type SourceConfig struct {
 	LagInterval time.Duration
 	// CommitTimeout bounds one offset commit.
 	CommitTimeout time.Duration
+	// CommitEvery is the least time between two offset commits: the
+	// batches handled meanwhile are committed together, with one Flush.
+	// A crash redoes at most that much more (handlers are idempotent).
+	CommitEvery time.Duration
+	// Flush, when set, is called before each offset commit and must make
+	// durable whatever the handler left to be written later (a handler may
+	// hold writes back to batch them: see internal/writeback). An error
+	// holds the commit back until the next one.
+	Flush func(ctx context.Context) error
 
 	// OnRetry, when set, is called each time the handler failed and the
 	// batch is about to be retried after wait (for logs and metrics).
@@ -106,6 +117,9 @@ func (c *SourceConfig) setDefaults() {
 	if c.CommitTimeout == 0 {
 		c.CommitTimeout = DefaultCommitTimeout
 	}
+	if c.CommitEvery == 0 {
+		c.CommitEvery = DefaultCommitEvery
+	}
 }
 
 // Validate reports the first setting that needs fixing. Zero values are
@@ -129,7 +143,7 @@ func (c SourceConfig) Validate() error {
 	for name, d := range map[string]time.Duration{
 		"max wait": c.MaxWait, "min backoff": c.MinBackoff, "max backoff": c.MaxBackoff,
 		"fetch max wait": c.FetchMaxWait, "session timeout": c.SessionTimeout,
-		"heartbeat interval": c.HeartbeatInterval, "commit timeout": c.CommitTimeout,
+		"heartbeat interval": c.HeartbeatInterval, "commit timeout": c.CommitTimeout, "commit every": c.CommitEvery,
 	} {
 		if d < 0 {
 			return fmt.Errorf("kafka source: %s %v must not be negative", name, d)

@@ -352,7 +352,11 @@ func (c *committer) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-c.wake:
-			c.commit(ctx)
+		}
+		t0 := time.Now()
+		c.commit(ctx)
+		if !sleep(ctx, c.cfg.CommitEvery-time.Since(t0)) {
+			return
 		}
 	}
 }
@@ -379,7 +383,12 @@ func (c *committer) commit(ctx context.Context) bool {
 		return true
 	}
 	cctx, cancel := context.WithTimeout(ctx, c.cfg.CommitTimeout)
-	err := c.r.CommitMessages(cctx, ms...)
+	// Every batch of ms was handled before take: what its handler held
+	// back was given before this flush began.
+	err := c.flushHeld(cctx)
+	if err == nil {
+		err = c.r.CommitMessages(cctx, ms...)
+	}
 	cancel()
 	if err == nil {
 		return true
@@ -395,6 +404,16 @@ func (c *committer) commit(ctx context.Context) bool {
 	}
 	c.mu.Unlock()
 	return false
+}
+
+func (c *committer) flushHeld(ctx context.Context) error {
+	if c.cfg.Flush == nil {
+		return nil
+	}
+	if err := c.cfg.Flush(ctx); err != nil {
+		return fmt.Errorf("writing what the handler held back: %w", err)
+	}
+	return nil
 }
 
 // flush commits what is left, on the way out, with a context of its own

@@ -432,3 +432,113 @@ func TestSourceMaxWaitFillsBatch(t *testing.T) {
 		t.Fatalf("batch sizes %v, want one batch of %d", sizes, n)
 	}
 }
+
+// A handler that holds its writes back (windows' evidence, say) has them
+// made durable by Flush before the offsets are committed: no offset is
+// committed past what a Flush wrote, a failed Flush holds commits back, and
+// everything is committed in the end.
+func TestSourceCommitsOnlyAfterFlush(t *testing.T) {
+	const n, parts = 3000, 4
+	br := startBroker(t, broker.Topic{Name: "tx", Partitions: parts})
+	produce(t, br.Addr(), "tx", numbered(n, 16))
+
+	var mu sync.Mutex
+	held := map[int32]int64{}    // next offset after the last handled message, per partition
+	durable := map[int32]int64{} // the same, as of the last successful Flush
+	flushes, failures := 0, 0
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	src, err := NewSource(SourceConfig{
+		Brokers: []string{br.Addr()}, Topic: "tx", GroupID: "flush", MaxBatch: 50,
+		Flush: func(context.Context) error {
+			mu.Lock()
+			defer mu.Unlock()
+			flushes++
+			for p, off := range committed(t, br.Addr(), "flush", "tx", parts) {
+				if off > durable[int32(p)] {
+					t.Errorf("partition %d committed %d past %d, what the flushes wrote", p, off, durable[int32(p)])
+				}
+			}
+			if flushes%4 == 2 { // the store is down now and then
+				failures++
+				return errors.New("redis: connection refused")
+			}
+			for p, off := range held {
+				durable[p] = off
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := newRecorder(t)
+	err = src.Run(ctx, func(_ context.Context, batch []Message) error {
+		mu.Lock()
+		for _, m := range batch {
+			held[m.Partition] = m.Offset + 1
+		}
+		mu.Unlock()
+		rec.record(batch)
+		if rec.count() == n {
+			cancel()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if failures == 0 {
+		t.Fatalf("%d flushes, none failed: the test did not exercise a failed flush", flushes)
+	}
+	ends := endOffsets(t, br.Addr(), "tx", parts)
+	got := committed(t, br.Addr(), "flush", "tx", parts)
+	for p := 0; p < parts; p++ {
+		if got[p] != ends[p] || durable[int32(p)] != ends[p] {
+			t.Errorf("partition %d: committed %d, flushed up to %d, end %d", p, got[p], durable[int32(p)], ends[p])
+		}
+	}
+}
+
+// Batches handled within CommitEvery of a commit are committed together,
+// with one Flush.
+func TestSourceCommitEvery(t *testing.T) {
+	const n, every = 2000, 100 * time.Millisecond
+	br := startBroker(t, broker.Topic{Name: "tx", Partitions: 2})
+	produce(t, br.Addr(), "tx", numbered(n, 8))
+	var flushes, batches atomic.Int64
+	src, err := NewSource(SourceConfig{Brokers: []string{br.Addr()}, Topic: "tx", GroupID: "every", MaxBatch: 20, Workers: 1,
+		CommitEvery: every, Flush: func(context.Context) error { flushes.Add(1); return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rec := newRecorder(t)
+	start := time.Now()
+	var elapsed time.Duration
+	err = src.Run(ctx, func(_ context.Context, batch []Message) error {
+		time.Sleep(2 * time.Millisecond) // a handler's round trips
+		batches.Add(1)
+		rec.record(batch)
+		if rec.count() == n {
+			elapsed = time.Since(start)
+			cancel()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One commit at the start of each interval, and the last on the way out.
+	if most := int64(elapsed/every) + 2; flushes.Load() > most {
+		t.Errorf("%d flushes for %d batches in %v; want at most %d (one per %v)", flushes.Load(), batches.Load(), elapsed, most, every)
+	}
+	got := committed(t, br.Addr(), "every", "tx", 2)
+	ends := endOffsets(t, br.Addr(), "tx", 2)
+	for p := range 2 {
+		if got[p] != ends[p] {
+			t.Errorf("partition %d: committed %d, end %d", p, got[p], ends[p])
+		}
+	}
+}

@@ -43,6 +43,10 @@ type Kafka struct {
 	MaxBatch        int           `yaml:"max_batch"`
 	MaxWait         time.Duration `yaml:"max_wait"` // 0: hand a batch over as soon as nothing more is waiting (low latency)
 	Workers         int           `yaml:"workers"`  // batches handled at once, each from its own partitions
+	// CommitEvery is the least time between offset commits; the writes
+	// held back for the batches between (evidence, counterparty history)
+	// go to Redis together just before.
+	CommitEvery     time.Duration `yaml:"commit_every"`
 	MaxMessageBytes int           `yaml:"max_message_bytes"`
 }
 
@@ -106,7 +110,7 @@ type Profiles struct {
 func Default() *Config {
 	return &Config{
 		Kafka: Kafka{Brokers: []string{"127.0.0.1:9092"}, Topic: "transactions", Group: "sluice",
-			DeadLetterTopic: "transactions.dlq", AlertsTopic: "alerts", MaxBatch: 2048, Workers: 2,
+			DeadLetterTopic: "transactions.dlq", AlertsTopic: "alerts", MaxBatch: 2048, Workers: 2, CommitEvery: 20 * time.Millisecond,
 			MaxMessageBytes: 64 << 10},
 		Redis:   Redis{Addrs: []string{"127.0.0.1:6379"}, Prefix: "sluice:"},
 		Scoring: Scoring{Lateness: 72 * time.Hour, Retain: 72 * time.Hour, FX: "configs/fx.yaml", GraphWindow: 7 * 24 * time.Hour, GraphTolerance: 0.2},
@@ -179,6 +183,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Kafka.Workers < 1 || c.Kafka.Workers > 64 {
 		bad("kafka", "workers", "%d must be between 1 and 64", c.Kafka.Workers)
+	}
+	if c.Kafka.CommitEvery < time.Millisecond || c.Kafka.CommitEvery > time.Minute {
+		bad("kafka", "commit_every", "%s must be between 1ms and 1m", c.Kafka.CommitEvery)
 	}
 	if c.Kafka.MaxMessageBytes < 1024 || c.Kafka.MaxMessageBytes > 16<<20 {
 		bad("kafka", "max_message_bytes", "%d must be between 1 KiB and 16 MiB", c.Kafka.MaxMessageBytes)

@@ -67,6 +67,7 @@ const (
 	StepRegistry   = "registry"
 	StepAlerts     = "alerts" // alert state and sinks
 	StepDeadLetter = "dead_letter"
+	StepFlush      = "flush" // what the stores held back (Flush), off the batches' path
 )
 
 func (p *Pipeline) step(step string, t0 time.Time) {
@@ -295,6 +296,52 @@ func (p *Pipeline) alert(ctx context.Context, batch []Raw, findings []scoring.Fi
 		}
 	}
 	return len(b.Alerts), nil
+}
+
+// flusher is a store that may hold writes back (internal/writeback).
+type flusher interface {
+	Flush(ctx context.Context) error
+}
+
+// Flush writes what the stores hold back to batch it (the evidence and the
+// counterparty history, when they are set to: see internal/writeback). A
+// batch is durable only once a Flush that began after it was finished has
+// returned nil: a source commits offsets after that, and replay ends with
+// it. The stores flush at once.
+func (p *Pipeline) Flush(ctx context.Context) error {
+	t0 := time.Now()
+	type named struct {
+		name string
+		f    flusher
+	}
+	var fs []named
+	if f, ok := p.Scorer.Evidence.(flusher); ok {
+		fs = append(fs, named{"evidence store", f})
+	}
+	if f, ok := p.Registry.(flusher); ok {
+		fs = append(fs, named{"rescreen registry", f})
+	}
+	errs := make([]error, len(fs))
+	var wg sync.WaitGroup
+	for i, f := range fs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f.f.Flush(ctx); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", f.name, err)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	if len(fs) > 0 {
+		p.step(StepFlush, t0)
+	}
+	return nil
 }
 
 // record adds the counterparties of the batch's transfers to the history.

@@ -11,7 +11,9 @@ import (
 	"github.com/sluice-aml/sluice/alerts"
 	"github.com/sluice-aml/sluice/ingest"
 	"github.com/sluice-aml/sluice/internal/pipeline"
+	"github.com/sluice-aml/sluice/internal/redistest"
 	"github.com/sluice-aml/sluice/rules"
+	"github.com/sluice-aml/sluice/rules/screening/rescreen"
 	"github.com/sluice-aml/sluice/scoring"
 	"github.com/sluice-aml/sluice/scoring/fx"
 	"github.com/sluice-aml/sluice/scoring/window"
@@ -159,5 +161,50 @@ func TestObserverSteps(t *testing.T) {
 		if steps[step] != n {
 			t.Errorf("step %s observed %d times, want %d (all: %v)", step, steps[step], n, steps)
 		}
+	}
+}
+
+// The counterparty history a Redis registry holds back is not in Redis when
+// Process returns, and is once Flush has: what a source's commit waits for.
+func TestFlushWritesWhatIsHeldBack(t *testing.T) {
+	pl := newPipeline(t, &sink{ids: map[string]map[string]bool{}})
+	rdb, prefix := redistest.Client(t, "pipeline-flush")
+	reg, err := rescreen.NewRedis(rdb, rescreen.Config{Prefix: prefix + "rescreen"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.WriteBack(10_000)
+	pl.Registry = reg
+	flushes := 0
+	pl.Observe.Step = func(step string, _ time.Duration) {
+		if step == pipeline.StepFlush {
+			flushes++
+		}
+	}
+	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	var batch []pipeline.Raw
+	for i := range 20 {
+		ev := fmt.Sprintf(`{"id":"tx-%d","time":%q,"kind":"wire","amount":"100.00","currency":"CAD","from":{"account":"A-%d","customer_id":"C-%d"},"to":{"account":"B-%d","name":"Payee %d"}}`,
+			i, at.Format(time.RFC3339), i, i, i, i)
+		batch = append(batch, pipeline.Raw{Value: []byte(ev), Pos: ingest.Position{Topic: "tx", Offset: int64(i)}})
+	}
+	if err := pl.Process(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	stored := func() int64 {
+		n, err := rdb.HLen(context.Background(), reg.Keys()[1]).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := stored(); n != 0 {
+		t.Fatalf("%d sightings in Redis before the flush; want none (held back)", n)
+	}
+	if err := pl.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := stored(); n != 20 || flushes != 1 {
+		t.Fatalf("after the flush: %d sightings in Redis, %d flush steps; want 20 and 1", n, flushes)
 	}
 }

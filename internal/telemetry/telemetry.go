@@ -232,7 +232,9 @@ func (t *Telemetry) EndToEnd(d time.Duration) {
 }
 
 // StoreRoundTrip records a store's round trips for one batch (store:
-// "window", "graph", "evidence", "registry").
+// "window", "graph", "evidence", "registry"), or for one flush of the
+// writes held back ("flush": evidence and registry at once, before an
+// offset commit; their batch steps then only hold back).
 func (t *Telemetry) StoreRoundTrip(store string, d time.Duration) {
 	t.storeRT.Record(context.Background(), d.Seconds(), t.stores.rec(store)...)
 }

@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sluice-aml/sluice/internal/writeback"
 )
 
 // DefaultKeep is how many recent transactions a key keeps.
@@ -192,6 +194,7 @@ type Redis struct {
 	prefix string
 	keep   int
 	ttl    time.Duration
+	held   *writeback.Buffer[Item] // see WriteBack
 }
 
 // NewRedis returns a Redis store; entries of a key expire ttl after its last write.
@@ -215,12 +218,46 @@ func (s *Redis) Keep() int { return s.keep }
 // "ev", are left to expire).
 func (s *Redis) key(k string) string { return s.prefix + "evz:{" + k + "}" }
 
-// Add is one pipelined round trip: per key, one ZADD of its entries, a
-// ZREMRANGEBYRANK to its bound and an EXPIRE.
+// WriteBack makes Add hold items back (up to max of them) until Flush or
+// Recent, which write them: off the path of the batch that adds them, and
+// several batches' entries of a key in one ZADD. The caller must Flush
+// before it reports those batches done (see package writeback). Call it
+// before the store is used.
+func (s *Redis) WriteBack(max int) {
+	s.held = writeback.New(max, s.add)
+}
+
+// Flush writes what Add held back (nothing unless WriteBack was called).
+func (s *Redis) Flush(ctx context.Context) error {
+	if s.held == nil {
+		return nil
+	}
+	return s.held.Flush(ctx)
+}
+
+// Add implements Store.
 func (s *Redis) Add(ctx context.Context, items []Item) error {
+	if s.held != nil {
+		return s.held.Add(ctx, items)
+	}
+	return s.add(ctx, items)
+}
+
+// add is one pipelined round trip.
+func (s *Redis) add(ctx context.Context, items []Item) error {
 	if len(items) == 0 {
 		return nil
 	}
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		s.queueAdd(ctx, p, items)
+		return nil
+	})
+	return err
+}
+
+// queueAdd queues, per key, one ZADD of its entries, a ZREMRANGEBYRANK to
+// its bound and an EXPIRE.
+func (s *Redis) queueAdd(ctx context.Context, p redis.Pipeliner, items []Item) {
 	byKey := make(map[string][]redis.Z)
 	var order []string
 	for _, it := range items {
@@ -229,28 +266,38 @@ func (s *Redis) Add(ctx context.Context, items []Item) error {
 		}
 		byKey[it.Key] = append(byKey[it.Key], redis.Z{Score: float64(it.Entry.Time), Member: encode(it.Entry)})
 	}
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, k := range order {
-			zs, rk := byKey[k], s.key(k)
-			p.ZAdd(ctx, rk, zs...)
-			p.ZRemRangeByRank(ctx, rk, 0, int64(-s.keep-len(zs)-1))
-			p.Expire(ctx, rk, s.ttl)
-		}
-		return nil
-	})
-	return err
+	for _, k := range order {
+		zs, rk := byKey[k], s.key(k)
+		p.ZAdd(ctx, rk, zs...)
+		p.ZRemRangeByRank(ctx, rk, 0, int64(-s.keep-len(zs)-1))
+		p.Expire(ctx, rk, s.ttl)
+	}
 }
 
-// Recent implements Store.
+// Recent implements Store. What Add held back is written first, in the
+// same round trip.
 func (s *Redis) Recent(ctx context.Context, keys []string) ([][]Entry, error) {
 	cmds := make([]*redis.StringSliceCmd, len(keys))
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, k := range keys {
-			cmds[i] = p.ZRevRange(ctx, s.key(k), 0, -1)
+	read := func(ctx context.Context, held []Item) error {
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			s.queueAdd(ctx, p, held)
+			for i, k := range keys {
+				cmds[i] = p.ZRevRange(ctx, s.key(k), 0, -1)
+			}
+			return nil
+		})
+		if errors.Is(err, redis.Nil) {
+			return nil
 		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, redis.Nil) {
+		return err
+	}
+	var err error
+	if s.held != nil {
+		err = s.held.FlushWith(ctx, read)
+	} else {
+		err = read(ctx, nil)
+	}
+	if err != nil {
 		return nil, err
 	}
 	out := make([][]Entry, len(keys))

@@ -107,6 +107,11 @@ var registries = []struct {
 }{
 	{"memory", func(tb testing.TB, cfg Config) Registry { return NewMemory(cfg) }},
 	{"redis", func(tb testing.TB, cfg Config) Registry { return newRedis(tb, cfg) }},
+	{"redis, held back", func(tb testing.TB, cfg Config) Registry {
+		r := newRedis(tb, cfg)
+		r.WriteBack(10_000)
+		return r
+	}},
 }
 
 // scanAll returns every entry seen at or after since, sorted.

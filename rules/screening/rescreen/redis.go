@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sluice-aml/sluice/internal/writeback"
 )
 
 // Redis is a Registry in Redis, shared by every processor of the stream.
@@ -14,6 +16,7 @@ type Redis struct {
 	cfg  Config
 	rdb  redis.UniversalClient
 	z, h string
+	held *writeback.Buffer[Seen] // see WriteBack
 }
 
 // NewRedis returns a registry on rdb under cfg.Prefix.
@@ -74,6 +77,24 @@ end
 return #gone
 `)
 
+// WriteBack makes Record hold what it is given back (up to max sightings)
+// until Flush or Scan, which write it: off the path of the batch that saw
+// it, and a counterparty seen by several batches in a row written once.
+// Record still checks its input at once. The caller must Flush before it
+// reports those batches done (see package writeback). Call it before the
+// registry is used.
+func (r *Redis) WriteBack(max int) {
+	r.held = writeback.New(max, r.record)
+}
+
+// Flush writes what Record held back (nothing unless WriteBack was called).
+func (r *Redis) Flush(ctx context.Context) error {
+	if r.held == nil {
+		return nil
+	}
+	return r.held.Flush(ctx)
+}
+
 func (r *Redis) Record(ctx context.Context, seen []Seen) error {
 	if len(seen) == 0 {
 		return nil
@@ -81,6 +102,19 @@ func (r *Redis) Record(ctx context.Context, seen []Seen) error {
 	if err := checkAll(seen); err != nil {
 		return err
 	}
+	if r.held != nil {
+		return r.held.Add(ctx, seen)
+	}
+	return r.record(ctx, seen)
+}
+
+// recordChunk is the most entries one script call writes: the script
+// holds Redis while it runs, and a flush of many batches' sightings would
+// otherwise hold it for tens of milliseconds.
+const recordChunk = 1000
+
+// record writes checked sightings, a script call per recordChunk entries.
+func (r *Redis) record(ctx context.Context, seen []Seen) error {
 	// The latest of the batch per member: the script does the same against
 	// what is stored.
 	type entry struct {
@@ -102,17 +136,20 @@ func (r *Redis) Record(ctx context.Context, seen []Seen) error {
 		order = append(order, k)
 		es = append(es, entry{ms, s})
 	}
-	args := make([]any, 0, 3+3*len(es))
-	args = append(args, r.cfg.Horizon.Milliseconds(), r.cfg.MaxEntries, max(trimLimit, 2*len(es)))
-	for i, k := range order {
-		v, err := encodeSeen(es[i].s)
-		if err != nil {
-			return fmt.Errorf("rescreen: %w", err)
+	for lo := 0; lo < len(es); lo += recordChunk {
+		hi := min(lo+recordChunk, len(es))
+		args := make([]any, 0, 3+3*(hi-lo))
+		args = append(args, r.cfg.Horizon.Milliseconds(), r.cfg.MaxEntries, max(trimLimit, 2*(hi-lo)))
+		for i := lo; i < hi; i++ {
+			v, err := encodeSeen(es[i].s)
+			if err != nil {
+				return fmt.Errorf("rescreen: %w", err)
+			}
+			args = append(args, order[i], strconv.FormatInt(es[i].ms, 10), v)
 		}
-		args = append(args, k, strconv.FormatInt(es[i].ms, 10), v)
-	}
-	if err := record.Run(ctx, r.rdb, []string{r.z, r.h}, args...).Err(); err != nil {
-		return fmt.Errorf("rescreen: record %d entries in Redis %s: %w", len(es), r.z, err)
+		if err := record.Run(ctx, r.rdb, []string{r.z, r.h}, args...).Err(); err != nil {
+			return fmt.Errorf("rescreen: record %d entries in Redis %s: %w", hi-lo, r.z, err)
+		}
 	}
 	return nil
 }
@@ -120,7 +157,11 @@ func (r *Redis) Record(ctx context.Context, seen []Seen) error {
 // scanCount is the HSCAN page size.
 const scanCount = 1000
 
+// Scan implements Registry; what Record held back is written first.
 func (r *Redis) Scan(ctx context.Context, since time.Time, fn func(Seen) error) error {
+	if err := r.Flush(ctx); err != nil {
+		return err
+	}
 	top, err := r.rdb.ZRangeWithScores(ctx, r.z, -1, -1).Result()
 	if err != nil {
 		return fmt.Errorf("rescreen: newest entry of %s: %w", r.z, err)

@@ -252,6 +252,54 @@ func TestRedisOneRoundTripNoOrphans(t *testing.T) {
 	}
 }
 
+// A registry holding its writes back writes nothing until Flush (or Scan),
+// then everything, in chunks that keep each script call short.
+func TestRedisWriteBack(t *testing.T) {
+	rdb, prefix := redisClient(t)
+	cfg := Config{Prefix: prefix, MaxEntries: 10_000, Horizon: 30 * 24 * time.Hour}
+	held, err := NewRedis(rdb, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held.WriteBack(100_000)
+	plain, err := NewRedis(rdb, cfg) // another processor's view of the same keys
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rdb.Del(context.Background(), plain.Keys()...) })
+	ctx := context.Background()
+	var want []Seen
+	for b := range 5 {
+		var batch []Seen
+		for i := range 2 * recordChunk / 5 {
+			batch = append(batch, seen(fmt.Sprintf("Payee %d", i), fmt.Sprintf("A%d", b), fmt.Sprint("tx", b, i), day(b)))
+		}
+		if err := held.Record(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, batch...)
+	}
+	if err := held.Record(ctx, []Seen{{Name: "No account", Field: "to.name", Time: day(1)}}); err == nil {
+		t.Error("a held-back Record took a sighting without an account")
+	}
+	if got := scanAll(t, plain, time.Time{}); len(got) != 0 {
+		t.Fatalf("%d entries in Redis before the flush; want none", len(got))
+	}
+	if err := held.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sortSeen(want)
+	got := scanAll(t, plain, time.Time{})
+	if len(got) != len(want) {
+		t.Fatalf("%d entries after the flush; want %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i].TxID != want[i].TxID || got[i].Account != want[i].Account {
+			t.Fatalf("entry %d: %s of %s; want %s of %s", i, got[i].TxID, got[i].Account, want[i].TxID, want[i].Account)
+		}
+	}
+}
+
 func TestConfigValidate(t *testing.T) {
 	tests := []struct {
 		cfg  Config

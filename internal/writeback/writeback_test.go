@@ -1,0 +1,154 @@
+package writeback
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+)
+
+// store records what was written, failing while down is set.
+type store struct {
+	mu      sync.Mutex
+	written []int
+	calls   int
+	down    bool
+}
+
+func (s *store) write(_ context.Context, items []int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	if s.down {
+		return errors.New("store down")
+	}
+	s.written = append(s.written, items...)
+	return nil
+}
+
+func TestHoldsBackUntilFlush(t *testing.T) {
+	ctx := context.Background()
+	s := &store{}
+	b := New(100, s.write)
+	for i := range 10 {
+		if err := b.Add(ctx, []int{2 * i, 2*i + 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.calls != 0 || b.Len() != 20 {
+		t.Fatalf("before the flush: %d writes, %d held; want 0, 20", s.calls, b.Len())
+	}
+	if err := b.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s.calls != 1 || len(s.written) != 20 || !slices.IsSorted(s.written) || b.Len() != 0 {
+		t.Fatalf("after the flush: %d writes of %v, %d held; want one write of 0..19 in order", s.calls, s.written, b.Len())
+	}
+	if err := b.Flush(ctx); err != nil || s.calls != 1 {
+		t.Fatalf("an empty flush wrote (%d writes, err %v)", s.calls, err)
+	}
+}
+
+func TestFailedWriteIsKept(t *testing.T) {
+	ctx := context.Background()
+	s := &store{down: true}
+	b := New(100, s.write)
+	b.Add(ctx, []int{1, 2})
+	if err := b.Flush(ctx); err == nil {
+		t.Fatal("flush to a store that is down returned nil")
+	}
+	b.Add(ctx, []int{3})
+	s.down = false
+	if err := b.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(s.written, []int{1, 2, 3}) {
+		t.Fatalf("written %v; want [1 2 3] (the failed items first, in order)", s.written)
+	}
+}
+
+func TestBoundWritesNow(t *testing.T) {
+	ctx := context.Background()
+	s := &store{}
+	b := New(5, s.write)
+	b.Add(ctx, []int{1, 2, 3})
+	if s.calls != 0 {
+		t.Fatal("wrote under the bound")
+	}
+	if err := b.Add(ctx, []int{4, 5, 6}); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.written) != 6 || b.Len() != 0 {
+		t.Fatalf("past the bound: written %v, %d held; want all six written", s.written, b.Len())
+	}
+	// Past the bound with the store down, Add fails: the caller is held up.
+	s.down = true
+	if err := b.Add(ctx, []int{7, 8, 9, 10, 11, 12}); err == nil {
+		t.Fatal("Add past the bound with the store down returned nil")
+	}
+	if b.Len() != 6 {
+		t.Fatalf("%d held after the failed write; want 6", b.Len())
+	}
+}
+
+func TestFlushWithRunsWhenEmpty(t *testing.T) {
+	b := New(10, (&store{}).write)
+	var got []int
+	called := false
+	b.Add(context.Background(), []int{7})
+	for range 2 {
+		called = false
+		err := b.FlushWith(context.Background(), func(_ context.Context, items []int) error {
+			called = true
+			got = append(got, items...)
+			return nil
+		})
+		if err != nil || !called {
+			t.Fatalf("FlushWith: called %v, err %v", called, err)
+		}
+	}
+	if !slices.Equal(got, []int{7}) {
+		t.Fatalf("FlushWith gave %v; want [7] once", got)
+	}
+}
+
+// A flush returning nil has written everything added before it began,
+// even what a concurrent flush had taken and was still writing.
+func TestConcurrentFlushesSeeEarlierAdds(t *testing.T) {
+	ctx := context.Background()
+	s := &store{}
+	b := New(1<<20, s.write)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 500 {
+				v := w*1000 + i
+				if err := b.Add(ctx, []int{v}); err != nil {
+					t.Error(err)
+					return
+				}
+				if i%7 == 0 {
+					if err := b.Flush(ctx); err != nil {
+						t.Error(err)
+						return
+					}
+					s.mu.Lock()
+					ok := slices.Contains(s.written, v)
+					s.mu.Unlock()
+					if !ok {
+						t.Errorf("%d added before a flush that returned nil is not written", v)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.Flush(ctx)
+	if len(s.written) != 2000 {
+		t.Fatalf("%d written; want 2000", len(s.written))
+	}
+}
