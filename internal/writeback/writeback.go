@@ -71,16 +71,45 @@ func (b *Buffer[T]) Flush(ctx context.Context) error {
 	return b.flush(ctx, false, b.write)
 }
 
-// FlushWith is Flush with fn in place of the buffer's write, called even
-// when nothing is held: fn writes the items and may read in the same round
-// trip what must see them.
-func (b *Buffer[T]) FlushWith(ctx context.Context, fn func(ctx context.Context, items []T) error) error {
-	return b.flush(ctx, true, fn)
+// FlushWith writes with fn, in place of the buffer's write, the items held
+// for which which reports true (all of them when which is nil), and every
+// such item added before it was called; the others stay held. fn is called
+// even when it has nothing to write: it writes the items and may read, in
+// the same round trip, what must see them.
+func (b *Buffer[T]) FlushWith(ctx context.Context, which func(T) bool, fn func(ctx context.Context, items []T) error) error {
+	b.writing.Lock()
+	defer b.writing.Unlock()
+	if which == nil {
+		return b.flushLocked(ctx, true, fn)
+	}
+	b.mu.Lock()
+	var items, rest []T
+	for _, it := range b.pending {
+		if which(it) {
+			items = append(items, it)
+		} else {
+			rest = append(rest, it)
+		}
+	}
+	clear(b.pending)
+	b.pending = rest
+	b.mu.Unlock()
+	if err := fn(ctx, items); err != nil {
+		b.mu.Lock()
+		b.pending = append(items, b.pending...)
+		b.mu.Unlock()
+		return err
+	}
+	return nil
 }
 
 func (b *Buffer[T]) flush(ctx context.Context, always bool, fn func(ctx context.Context, items []T) error) error {
 	b.writing.Lock()
 	defer b.writing.Unlock()
+	return b.flushLocked(ctx, always, fn)
+}
+
+func (b *Buffer[T]) flushLocked(ctx context.Context, always bool, fn func(ctx context.Context, items []T) error) error {
 	b.mu.Lock()
 	items := b.pending
 	b.pending = nil

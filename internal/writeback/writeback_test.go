@@ -92,24 +92,36 @@ func TestBoundWritesNow(t *testing.T) {
 	}
 }
 
-func TestFlushWithRunsWhenEmpty(t *testing.T) {
-	b := New(10, (&store{}).write)
+func TestFlushWith(t *testing.T) {
+	ctx := context.Background()
+	s := &store{}
+	b := New(10, s.write)
+	b.Add(ctx, []int{1, 2, 3, 4, 5})
 	var got []int
-	called := false
-	b.Add(context.Background(), []int{7})
+	even := func(x int) bool { return x%2 == 0 }
 	for range 2 {
-		called = false
-		err := b.FlushWith(context.Background(), func(_ context.Context, items []int) error {
+		called := false
+		err := b.FlushWith(ctx, even, func(_ context.Context, items []int) error {
 			called = true
 			got = append(got, items...)
 			return nil
 		})
 		if err != nil || !called {
-			t.Fatalf("FlushWith: called %v, err %v", called, err)
+			t.Fatalf("FlushWith: called %v, err %v (it must be called even with nothing to write)", called, err)
 		}
 	}
-	if !slices.Equal(got, []int{7}) {
-		t.Fatalf("FlushWith gave %v; want [7] once", got)
+	if !slices.Equal(got, []int{2, 4}) || b.Len() != 3 {
+		t.Fatalf("FlushWith(even) gave %v once and holds %d; want [2 4] and 3 held", got, b.Len())
+	}
+	if err := b.FlushWith(ctx, even, func(context.Context, []int) error { return errors.New("down") }); err == nil {
+		t.Fatal("a failed FlushWith returned nil")
+	}
+	b.Add(ctx, []int{6})
+	if err := b.FlushWith(ctx, nil, s.write); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(s.written, []int{1, 3, 5, 6}) || b.Len() != 0 {
+		t.Fatalf("FlushWith(nil) wrote %v, holds %d; want [1 3 5 6], none", s.written, b.Len())
 	}
 }
 

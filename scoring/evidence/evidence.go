@@ -274,8 +274,8 @@ func (s *Redis) queueAdd(ctx context.Context, p redis.Pipeliner, items []Item) {
 	}
 }
 
-// Recent implements Store. What Add held back is written first, in the
-// same round trip.
+// Recent implements Store. What Add held back for keys is written first,
+// in the same round trip.
 func (s *Redis) Recent(ctx context.Context, keys []string) ([][]Entry, error) {
 	cmds := make([]*redis.StringSliceCmd, len(keys))
 	read := func(ctx context.Context, held []Item) error {
@@ -293,7 +293,13 @@ func (s *Redis) Recent(ctx context.Context, keys []string) ([][]Entry, error) {
 	}
 	var err error
 	if s.held != nil {
-		err = s.held.FlushWith(ctx, read)
+		// Only the held entries of the keys read: the rest are written
+		// by the next flush, off this batch's path.
+		want := make(map[string]bool, len(keys))
+		for _, k := range keys {
+			want[k] = true
+		}
+		err = s.held.FlushWith(ctx, func(it Item) bool { return want[it.Key] }, read)
 	} else {
 		err = read(ctx, nil)
 	}
