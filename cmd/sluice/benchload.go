@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math"
 	"os"
@@ -15,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-aml/sluice/ingest/kafka"
 	"github.com/sluice-aml/sluice/internal/broker"
@@ -164,26 +167,33 @@ func produceThroughput(ctx context.Context, addr string, msgs []kafka.Message) (
 // stamped when handed to the producer and sent at once; a tick that falls
 // behind its schedule (the machine busy) is sent late rather than skipped,
 // and the time it all took is reported, so that the rate achieved is known.
+//
+// The producer is franz-go's (kgo), not Sluice's kafka-go one: the load
+// process shares the cores Sluice is measured on, and kgo sends a tick's
+// events for all partitions in one request where kafka-go sends one per
+// partition, each of which the broker handles on its own. Partitions are
+// chosen as kafka-go's Hash does (FNV-1a of the key), as for Sluice's.
 func produceLatency(ctx context.Context, addr, topic string, msgs []kafka.Message, rate float64, partitions int) (string, error) {
 	const tick = 5 * time.Millisecond
 	per := max(1, int(rate*tick.Seconds()))
-	// kafka-go makes room for BatchSize messages in every batch it opens
-	// (one per partition and tick): sized for a tick's share of a
-	// partition, not for the default 10,000, which cleared megabytes a
-	// tick on the cores Sluice is measured on. More just makes two batches.
-	prod, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: []string{addr}, Topic: topic, Acks: 1, BatchSize: 2*per/max(1, partitions) + 16})
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic(topic), kgo.RequiredAcks(kgo.LeaderAck()),
+		kgo.DisableIdempotentWrite(), kgo.ProducerLinger(0), kgo.ProducerBatchCompression(kgo.NoCompression()),
+		kgo.RecordPartitioner(kgo.BasicConsistentPartitioner(func(string) func(*kgo.Record, int) int { return hashPartition })))
 	if err != nil {
 		return "", err
 	}
-	defer prod.Close()
+	defer cl.Close()
+	recs := make([]kgo.Record, per)
+	ptrs := make([]*kgo.Record, per)
 	start := time.Now()
 	for i := 0; i < len(msgs); i += per {
 		batch := msgs[i:min(i+per, len(msgs))]
 		now := time.Now()
 		for j := range batch {
-			batch[j].Time = now
+			recs[j] = kgo.Record{Key: batch[j].Key, Value: batch[j].Value, Timestamp: now}
+			ptrs[j] = &recs[j]
 		}
-		if err := prod.Produce(ctx, batch...); err != nil {
+		if err := cl.ProduceSync(ctx, ptrs[:len(batch)]...).FirstErr(); err != nil {
 			return "", err
 		}
 		if i+per >= len(msgs) {
@@ -194,6 +204,18 @@ func produceLatency(ctx context.Context, addr, topic string, msgs []kafka.Messag
 		}
 	}
 	return fmt.Sprintf("done %d %f", len(msgs), time.Since(start).Seconds()), nil
+}
+
+// hashPartition is kafka-go's Hash balancer: FNV-1a of the key, as an
+// int32, modulo n, made positive.
+func hashPartition(r *kgo.Record, n int) int {
+	h := fnv.New32a()
+	h.Write(r.Key)
+	p := int32(h.Sum32()) % int32(n)
+	if p < 0 {
+		p = -p
+	}
+	return int(p)
 }
 
 // loadProc is sluice bench's handle on its load process.
