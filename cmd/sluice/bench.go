@@ -28,6 +28,7 @@ import (
 	"github.com/sluice-aml/sluice/internal/gen"
 	"github.com/sluice-aml/sluice/internal/pipeline"
 	"github.com/sluice-aml/sluice/scoring"
+	"github.com/sluice-aml/sluice/scoring/window"
 )
 
 func benchCmd(args []string) int {
@@ -109,6 +110,9 @@ type benchResult struct {
 	// which on this rig share the cores with Sluice.
 	in50, in99 time.Duration
 	steps      map[string][]time.Duration // the latency run's, per batch
+	// window is what the Redis window store's Applys cost in the latency
+	// run (all rounds'), when it is the store.
+	window window.RedisStats
 	// rounds are the latency runs, when more than one; the fields above
 	// are then their medians (steps: all rounds' batches).
 	rounds []*benchResult
@@ -139,6 +143,11 @@ func (r *benchResult) print(w io.Writer) {
 			fmt.Fprintf(w, "  round %d: %.0f achieved, p50 %s  p99 %s  p999 %s, before the handler p50 %s  p99 %s\n", i+1, x.achieved,
 				x.p50.Round(10*time.Microsecond), x.p99.Round(10*time.Microsecond), x.p999.Round(10*time.Microsecond),
 				x.in50.Round(10*time.Microsecond), x.in99.Round(10*time.Microsecond))
+		}
+		if ws := r.window; ws.Writes > 0 {
+			k := float64(r.latencyEvents*max(1, len(r.rounds))) / 1000
+			fmt.Fprintf(w, "  the window store, per 1,000 events: %.0f keys written, %.0f read (not cached, or changed by the other worker), %.1f writes refused as another writer was first\n",
+				float64(ws.Writes)/k, float64(ws.Misses)/k, float64(ws.Conflicts)/k)
 		}
 		if line := stepsLine(r.steps); line != "" {
 			fmt.Fprintf(w, "  the handler's steps, per batch, p50 / p99: %s (the stores run at once, the registry beside them; with Redis the evidence and registry steps only hold their writes back, and flush writes them before each offset commit, off the batches' path)\n", line)
@@ -227,7 +236,7 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 	if rounds == 1 {
 		x := res.rounds[0]
 		res.rounds = nil
-		res.latencyEvents, res.achieved, res.steps = x.latencyEvents, x.achieved, x.steps
+		res.latencyEvents, res.achieved, res.steps, res.window = x.latencyEvents, x.achieved, x.steps, x.window
 		res.p50, res.p99, res.p999, res.in50, res.in99 = x.p50, x.p99, x.p999, x.in50, x.in99
 		return res, nil
 	}
@@ -247,6 +256,9 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 	res.steps = map[string][]time.Duration{}
 	for i, x := range res.rounds {
 		ach[i] = x.achieved
+		res.window.Misses += x.window.Misses
+		res.window.Conflicts += x.window.Conflicts
+		res.window.Writes += x.window.Writes
 		for k, ds := range x.steps {
 			res.steps[k] = append(res.steps[k], ds...)
 		}
@@ -306,6 +318,9 @@ func latencyRun(ctx context.Context, load *loadProc, p *parts, cfg *config.Confi
 		res.p50, res.p99, res.p999 = quantile(lats.done, 0.50), quantile(lats.done, 0.99), quantile(lats.done, 0.999)
 		res.in50, res.in99 = quantile(lats.in, 0.50), quantile(lats.in, 0.99)
 		res.steps = lats.steps
+	}
+	if ws, ok := st.windows.(*window.Redis); ok {
+		res.window = ws.Stats()
 	}
 	res.latencyEvents = len(lats.done)
 	return res, nil

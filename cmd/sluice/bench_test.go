@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sluice-aml/sluice/internal/redistest"
 )
 
 // TestMain lets the test binary be sluice bench's load process, which
@@ -94,14 +96,16 @@ func TestBench(t *testing.T) {
 
 // TestBenchRounds: each round of the latency run reads its own stream (a
 // round that read another's events would count more than it offered, at
-// latencies of seconds) and the line gives their medians.
+// latencies of seconds) and the line gives their medians. With Redis
+// stores, the evidence and history held back are flushed and the window
+// store's costs are reported.
 func TestBenchRounds(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a load process and runs the stream three times")
 	}
 	cfg := testConfig(t)
 	const rate = 4000
-	res, err := bench(context.Background(), cfg, benchOptions{store: "memory", events: 3000, partitions: 4, latency: 500 * time.Millisecond, rate: rate, rounds: 2})
+	res, err := bench(context.Background(), cfg, benchOptions{store: "redis", redis: redistest.Addr(), events: 3000, partitions: 4, latency: 500 * time.Millisecond, rate: rate, rounds: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +132,14 @@ func TestBenchRounds(t *testing.T) {
 	}
 	var out strings.Builder
 	res.print(&out)
-	if !strings.Contains(out.String(), "medians of 2 rounds") || !strings.Contains(out.String(), "  round 2: ") {
+	if len(res.steps["flush"]) == 0 {
+		t.Error("no flush of what the Redis stores held back was timed")
+	}
+	if res.window.Writes == 0 || res.window.Misses == 0 {
+		t.Errorf("window store costs not counted: %+v", res.window)
+	}
+	if !strings.Contains(out.String(), "medians of 2 rounds") || !strings.Contains(out.String(), "  round 2: ") ||
+		!strings.Contains(out.String(), "  the window store, per 1,000 events: ") {
 		t.Errorf("bench output lacks the rounds:\n%s", out.String())
 	}
 }

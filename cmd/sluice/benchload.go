@@ -135,9 +135,8 @@ func benchLoad(args []string) int {
 			// and the broker's log, hundreds of megabytes) during the run
 			// stalls the broker for tens of milliseconds.
 			runtime.GC()
-			reply, err = withoutGC(func() (string, error) {
-				return produceLatency(ctx, b.Addr(), latencyTopicOf(round), msgs[:total], rate, *partitions)
-			})
+			gcOffFor()
+			reply, err = produceLatency(ctx, b.Addr(), latencyTopicOf(round), msgs[:total], rate, *partitions)
 		default:
 			err = fmt.Errorf("unknown command %q", in.Text())
 		}
@@ -149,24 +148,20 @@ func benchLoad(args []string) int {
 	return exitOK
 }
 
-// withoutGC runs fn with the collector off unless the heap grows past
-// three times what is live now plus 1 GiB, and collects after. The load
-// process's heap grows by the broker's log during a latency run (50 MB/s
-// at 70,000 events/s); a collection of it (gigabytes) and the kernel's
-// work of handing the freed pages back and faulting them in again took
-// half a core of system time for seconds, on the cores Sluice is measured
-// on: 20 s runs had p99 12-14 ms a second before it and 30-80 ms during it.
-func withoutGC(fn func() (string, error)) (string, error) {
+// gcOffFor turns the collector off unless the heap grows past three
+// times what is live now plus 1 GiB, and leaves it off: the caller
+// collects (runtime.GC) before its next run. The load process's heap grows
+// by the broker's log during a latency run (50 MB/s at 70,000 events/s); a
+// collection of it (gigabytes) and the kernel's work of handing the freed
+// pages back and faulting them in again took half a core of system time
+// for seconds, on the cores Sluice is measured on: 20 s runs had p99 12-14
+// ms a second before it and 30-80 ms during it. Collecting as soon as the
+// last event is sent did the same to the run's last second.
+func gcOffFor() {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	old := debug.SetGCPercent(-1)
-	limit := debug.SetMemoryLimit(int64(3*ms.HeapAlloc) + 1<<30)
-	defer func() {
-		debug.SetGCPercent(old)
-		debug.SetMemoryLimit(limit)
-		runtime.GC()
-	}()
-	return fn()
+	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(int64(3*ms.HeapAlloc) + 1<<30)
 }
 
 // produceThroughput writes msgs to the throughput topic as fast as it can.

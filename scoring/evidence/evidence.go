@@ -243,21 +243,37 @@ func (s *Redis) Add(ctx context.Context, items []Item) error {
 	return s.add(ctx, items)
 }
 
-// add is one pipelined round trip.
+// addChunk is about the most entries one round trip of add writes: a
+// flush of many batches' entries in one pipeline held Redis for
+// milliseconds, while the windows' writes of the batches being handled
+// waited behind it.
+const addChunk = 512
+
+// add writes items, a pipelined round trip per addChunk entries or so (a
+// key's entries all in one).
 func (s *Redis) add(ctx context.Context, items []Item) error {
-	if len(items) == 0 {
-		return nil
+	byKey, order := groupByKey(items)
+	for lo := 0; lo < len(order); {
+		hi, n := lo, 0
+		for hi < len(order) && (hi == lo || n+len(byKey[order[hi]]) <= addChunk) {
+			n += len(byKey[order[hi]])
+			hi++
+		}
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			s.queueAdd(ctx, p, byKey, order[lo:hi])
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		lo = hi
 	}
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		s.queueAdd(ctx, p, items)
-		return nil
-	})
-	return err
+	return nil
 }
 
-// queueAdd queues, per key, one ZADD of its entries, a ZREMRANGEBYRANK to
-// its bound and an EXPIRE.
-func (s *Redis) queueAdd(ctx context.Context, p redis.Pipeliner, items []Item) {
+// groupByKey gives the entries of each key, and the keys in the order they
+// first come.
+func groupByKey(items []Item) (map[string][]redis.Z, []string) {
 	byKey := make(map[string][]redis.Z)
 	var order []string
 	for _, it := range items {
@@ -266,7 +282,13 @@ func (s *Redis) queueAdd(ctx context.Context, p redis.Pipeliner, items []Item) {
 		}
 		byKey[it.Key] = append(byKey[it.Key], redis.Z{Score: float64(it.Entry.Time), Member: encode(it.Entry)})
 	}
-	for _, k := range order {
+	return byKey, order
+}
+
+// queueAdd queues, per key, one ZADD of its entries, a ZREMRANGEBYRANK to
+// its bound and an EXPIRE.
+func (s *Redis) queueAdd(ctx context.Context, p redis.Pipeliner, byKey map[string][]redis.Z, keys []string) {
+	for _, k := range keys {
 		zs, rk := byKey[k], s.key(k)
 		p.ZAdd(ctx, rk, zs...)
 		p.ZRemRangeByRank(ctx, rk, 0, int64(-s.keep-len(zs)-1))
@@ -279,8 +301,9 @@ func (s *Redis) queueAdd(ctx context.Context, p redis.Pipeliner, items []Item) {
 func (s *Redis) Recent(ctx context.Context, keys []string) ([][]Entry, error) {
 	cmds := make([]*redis.StringSliceCmd, len(keys))
 	read := func(ctx context.Context, held []Item) error {
+		byKey, order := groupByKey(held)
 		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			s.queueAdd(ctx, p, held)
+			s.queueAdd(ctx, p, byKey, order)
 			for i, k := range keys {
 				cmds[i] = p.ZRevRange(ctx, s.key(k), 0, -1)
 			}
