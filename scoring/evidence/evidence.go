@@ -247,7 +247,7 @@ func (s *Redis) Add(ctx context.Context, items []Item) error {
 // flush of many batches' entries in one pipeline held Redis for
 // milliseconds, while the windows' writes of the batches being handled
 // waited behind it.
-const addChunk = 512
+const addChunk = 128
 
 // add writes items, a pipelined round trip per addChunk entries or so (a
 // key's entries all in one).

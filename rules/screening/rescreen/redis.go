@@ -111,7 +111,7 @@ func (r *Redis) Record(ctx context.Context, seen []Seen) error {
 // recordChunk is the most entries one script call writes: the script
 // holds Redis while it runs, and a flush of many batches' sightings would
 // otherwise hold it for tens of milliseconds.
-const recordChunk = 1000
+const recordChunk = 100
 
 // record writes checked sightings, a script call per recordChunk entries.
 func (r *Redis) record(ctx context.Context, seen []Seen) error {
