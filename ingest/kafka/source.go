@@ -340,13 +340,11 @@ func (c *committer) add(done []kafkago.Message) {
 		}
 	}
 	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
+	c.poke()
 }
 
 func (c *committer) run(ctx context.Context) {
+	backoff := c.cfg.MinBackoff
 	for {
 		select {
 		case <-ctx.Done():
@@ -354,10 +352,27 @@ func (c *committer) run(ctx context.Context) {
 		case <-c.wake:
 		}
 		t0 := time.Now()
-		c.commit(ctx)
-		if !sleep(ctx, c.cfg.CommitEvery-time.Since(t0)) {
+		wait := c.cfg.CommitEvery
+		if c.commit(ctx) {
+			backoff = c.cfg.MinBackoff
+		} else {
+			// Try again by itself, after a backoff: the stream may have
+			// gone quiet, and what is pending must not wait for the next
+			// batch to be committed (nor its held writes to be written).
+			wait = max(wait, backoff)
+			backoff = min(2*backoff, c.cfg.MaxBackoff)
+			c.poke()
+		}
+		if !sleep(ctx, wait-time.Since(t0)) {
 			return
 		}
+	}
+}
+
+func (c *committer) poke() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
 	}
 }
 

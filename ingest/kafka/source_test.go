@@ -542,3 +542,54 @@ func TestSourceCommitEvery(t *testing.T) {
 		}
 	}
 }
+
+// A commit that failed (its Flush could not write) is tried again by
+// itself, after a backoff, even when no batch comes after it.
+func TestSourceRetriesAFailedCommitByItself(t *testing.T) {
+	const n, parts = 500, 2
+	br := startBroker(t, broker.Topic{Name: "tx", Partitions: parts})
+	produce(t, br.Addr(), "tx", numbered(n, 8))
+	var flushes atomic.Int64
+	src, err := NewSource(SourceConfig{Brokers: []string{br.Addr()}, Topic: "tx", GroupID: "quiet", MaxBatch: n,
+		MinBackoff: 10 * time.Millisecond, MaxBackoff: 40 * time.Millisecond,
+		Flush: func(context.Context) error {
+			if flushes.Add(1) <= 3 {
+				return errors.New("redis: connection refused")
+			}
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rec := newRecorder(t)
+	ends := endOffsets(t, br.Addr(), "tx", parts)
+	done := make(chan error, 1)
+	go func() {
+		done <- src.Run(ctx, func(_ context.Context, batch []Message) error {
+			rec.record(batch)
+			return nil
+		})
+	}()
+	// Everything is handled at once; the commits must then get through
+	// with the stream quiet, before Run ends.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got := committed(t, br.Addr(), "quiet", "tx", parts)
+		if got[0] == ends[0] && got[1] == ends[1] {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("committed %v of %v after %d flushes: a failed commit was not tried again", got, ends, flushes.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if flushes.Load() < 4 {
+		t.Fatalf("%d flushes; want the three failures and a success", flushes.Load())
+	}
+}
