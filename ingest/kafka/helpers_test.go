@@ -67,6 +67,18 @@ func committed(tb testing.TB, addr, group, topic string, partitions int) map[int
 	return out
 }
 
+// allCommitted checks that the group committed every partition to its end.
+func allCommitted(tb testing.TB, addr, group, topic string, partitions int) {
+	tb.Helper()
+	ends := endOffsets(tb, addr, topic, partitions)
+	got := committed(tb, addr, group, topic, partitions)
+	for p := 0; p < partitions; p++ {
+		if got[p] != ends[p] {
+			tb.Errorf("partition %d: committed %d, end %d", p, got[p], ends[p])
+		}
+	}
+}
+
 // endOffsets returns the end offset per partition.
 func endOffsets(tb testing.TB, addr, topic string, partitions int) map[int]int64 {
 	tb.Helper()

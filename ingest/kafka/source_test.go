@@ -120,13 +120,7 @@ func testPartitionOrder(t *testing.T, workers int) {
 	if len(rec.lastOff) != parts {
 		t.Errorf("messages came from %d partitions, want %d", len(rec.lastOff), parts)
 	}
-	ends := endOffsets(t, br.Addr(), "transactions", parts)
-	got := committed(t, br.Addr(), "order", "transactions", parts)
-	for p := 0; p < parts; p++ {
-		if got[p] != ends[p] {
-			t.Errorf("partition %d: committed %d, end %d", p, got[p], ends[p])
-		}
-	}
+	allCommitted(t, br.Addr(), "order", "transactions", parts)
 	if lag := src.Lag(); lag != 0 {
 		t.Errorf("Lag after consuming everything = %d, want 0", lag)
 	}
@@ -204,13 +198,7 @@ func TestSourceRetriesSameBatchAndCommitsNothingPastDone(t *testing.T) {
 	if fmt.Sprint(waits) != fmt.Sprint(want) {
 		t.Errorf("backoff waits %v, want %v", waits, want)
 	}
-	ends := endOffsets(t, br.Addr(), "tx", parts)
-	got := committed(t, br.Addr(), "retry", "tx", parts)
-	for p := 0; p < parts; p++ {
-		if got[p] != ends[p] {
-			t.Errorf("partition %d: committed %d, end %d", p, got[p], ends[p])
-		}
-	}
+	allCommitted(t, br.Addr(), "retry", "tx", parts)
 }
 
 func TestSourceRestartResumesFromCommitted(t *testing.T) {
@@ -534,13 +522,7 @@ func TestSourceCommitEvery(t *testing.T) {
 	if most := int64(elapsed/every) + 2; flushes.Load() > most {
 		t.Errorf("%d flushes for %d batches in %v; want at most %d (one per %v)", flushes.Load(), batches.Load(), elapsed, most, every)
 	}
-	got := committed(t, br.Addr(), "every", "tx", 2)
-	ends := endOffsets(t, br.Addr(), "tx", 2)
-	for p := range 2 {
-		if got[p] != ends[p] {
-			t.Errorf("partition %d: committed %d, end %d", p, got[p], ends[p])
-		}
-	}
+	allCommitted(t, br.Addr(), "every", "tx", 2)
 }
 
 // A commit that failed (its Flush could not write) is tried again by
