@@ -232,15 +232,23 @@ func TestCrashRestart(t *testing.T) {
 	p2 := *p
 	p2.cfg = &c2
 	crashed := newRunSink()
-	crashStores, err := redisStores(cfg, rdb, prefix+"crash:", time.Hour)
-	if err != nil {
-		t.Fatal(err)
+	// Each processor has stores of its own over the same Redis keys, as a
+	// restarted process would: what the one before held in memory (the
+	// window cache, the evidence and history not yet written) is lost.
+	var crashStores stores
+	restart := func() stores {
+		st, err := redisStores(cfg, rdb, prefix+"crash:", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		crashStores = st
+		return st
 	}
 	// Each crash redelivers the uncommitted batch: run until every event has
 	// been handled once more than the redeliveries.
-	consumeUntil(t, &p2, &c2, crashStores, crashed, len(raw)/3, true)
-	consumeUntil(t, &p2, &c2, crashStores, crashed, 2*len(raw)/3, true)
-	consumeUntil(t, &p2, &c2, crashStores, crashed, len(raw)+2*c2.Kafka.MaxBatch, false)
+	consumeUntil(t, &p2, &c2, restart(), crashed, len(raw)/3, true)
+	consumeUntil(t, &p2, &c2, restart(), crashed, 2*len(raw)/3, true)
+	consumeUntil(t, &p2, &c2, restart(), crashed, len(raw)+2*c2.Kafka.MaxBatch, false)
 	if crashed.seen <= len(raw) {
 		t.Fatalf("the restarted processor saw %d events for %d produced: no redelivery happened, the test proves nothing", crashed.seen, len(raw))
 	}
