@@ -121,6 +121,7 @@ func newProcessor(p *parts, o processorOptions) (*processor, error) {
 			BatchTotal: func(n int, _ time.Duration) { t.BatchSize(n) },
 		}
 		t.SetLagFunc(src.Lag)
+		t.SetHeldFunc(pr.pl.Held)
 	}
 	if step := stepObserver(o.tel, o.onStep); step != nil {
 		pr.pl.Observe.Step = step

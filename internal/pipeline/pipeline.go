@@ -301,6 +301,34 @@ func (p *Pipeline) alert(ctx context.Context, batch []Raw, findings []scoring.Fi
 // flusher is a store that may hold writes back (internal/writeback).
 type flusher interface {
 	Flush(ctx context.Context) error
+	Held() int
+}
+
+// flushers are the stores that may hold writes back, by name.
+func (p *Pipeline) flushers() []namedFlusher {
+	var fs []namedFlusher
+	if f, ok := p.Scorer.Evidence.(flusher); ok {
+		fs = append(fs, namedFlusher{"evidence", f})
+	}
+	if f, ok := p.Registry.(flusher); ok {
+		fs = append(fs, namedFlusher{"registry", f})
+	}
+	return fs
+}
+
+type namedFlusher struct {
+	name string
+	f    flusher
+}
+
+// Held is how many writes each store holds back now, by store name
+// ("evidence", "registry"): it grows while Redis is down.
+func (p *Pipeline) Held() map[string]int {
+	out := map[string]int{}
+	for _, f := range p.flushers() {
+		out[f.name] = f.f.Held()
+	}
+	return out
 }
 
 // Flush writes what the stores hold back to batch it (the evidence and the
@@ -310,17 +338,7 @@ type flusher interface {
 // it. The stores flush at once.
 func (p *Pipeline) Flush(ctx context.Context) error {
 	t0 := time.Now()
-	type named struct {
-		name string
-		f    flusher
-	}
-	var fs []named
-	if f, ok := p.Scorer.Evidence.(flusher); ok {
-		fs = append(fs, named{"evidence store", f})
-	}
-	if f, ok := p.Registry.(flusher); ok {
-		fs = append(fs, named{"rescreen registry", f})
-	}
+	fs := p.flushers()
 	errs := make([]error, len(fs))
 	var wg sync.WaitGroup
 	for i, f := range fs {
@@ -328,7 +346,7 @@ func (p *Pipeline) Flush(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			if err := f.f.Flush(ctx); err != nil {
-				errs[i] = fmt.Errorf("%s: %w", f.name, err)
+				errs[i] = fmt.Errorf("%s store: %w", f.name, err)
 			}
 		}()
 	}

@@ -198,13 +198,13 @@ func TestFlushWritesWhatIsHeldBack(t *testing.T) {
 		}
 		return n
 	}
-	if n := stored(); n != 0 {
-		t.Fatalf("%d sightings in Redis before the flush; want none (held back)", n)
+	if n, held := stored(), pl.Held()["registry"]; n != 0 || held != 20 {
+		t.Fatalf("before the flush: %d sightings in Redis, %d held; want none and 20", n, held)
 	}
 	if err := pl.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if n := stored(); n != 20 || flushes != 1 {
-		t.Fatalf("after the flush: %d sightings in Redis, %d flush steps; want 20 and 1", n, flushes)
+	if n, held := stored(), pl.Held()["registry"]; n != 20 || held != 0 || flushes != 1 {
+		t.Fatalf("after the flush: %d sightings in Redis, %d held, %d flush steps; want 20, 0 and 1", n, held, flushes)
 	}
 }

@@ -60,7 +60,8 @@ type Telemetry struct {
 	batchStep     metric.Float64Histogram
 	batchSize     metric.Int64Histogram
 
-	lag atomic.Pointer[func() int64]
+	lag  atomic.Pointer[func() int64]
+	held atomic.Pointer[func() map[string]int]
 
 	// Attribute options per label value, built on first use and reused, so
 	// the hot path does not build an attribute.Set per call.
@@ -146,6 +147,17 @@ func New(serviceName string) (*Telemetry, error) {
 			return nil
 		}))
 	check(err)
+	_, err = m.Int64ObservableGauge("sluice.writes.held", metric.WithUnit("{item}"),
+		metric.WithDescription("Writes held back until the next offset commit, by store (evidence entries, counterparty sightings); it grows while Redis is down."),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			if fn := t.held.Load(); fn != nil {
+				for store, n := range (*fn)() {
+					o.Observe(int64(n), metric.WithAttributes(attribute.String("store", store)))
+				}
+			}
+			return nil
+		}))
+	check(err)
 	if len(errs) > 0 {
 		_ = provider.Shutdown(context.Background())
 		return nil, fmt.Errorf("telemetry: instruments: %v", errs)
@@ -187,6 +199,16 @@ func (t *Telemetry) SetLagFunc(fn func() int64) {
 		return
 	}
 	t.lag.Store(&fn)
+}
+
+// SetHeldFunc sets the function the held-writes gauge reads at each
+// scrape: writes held back per store. nil stops reporting.
+func (t *Telemetry) SetHeldFunc(fn func() map[string]int) {
+	if fn == nil {
+		t.held.Store(nil)
+		return
+	}
+	t.held.Store(&fn)
 }
 
 // EventsIn counts n messages read from topic (or the replay file name).

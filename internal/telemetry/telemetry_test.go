@@ -58,6 +58,7 @@ func TestMetricsExposition(t *testing.T) {
 	tel.BatchStep("stage", 700*time.Microsecond)
 	tel.BatchSize(64)
 	tel.SetLagFunc(func() int64 { return 1234 })
+	tel.SetHeldFunc(func() map[string]int { return map[string]int{"evidence": 310, "registry": 42} })
 
 	body := scrape(t, tel)
 	want := []string{
@@ -86,6 +87,8 @@ func TestMetricsExposition(t *testing.T) {
 		`sluice_batch_size_bucket{le="100"} 1`,
 		`sluice_batch_size_sum 64`,
 		`sluice_consumer_lag 1234`,
+		`sluice_writes_held{store="evidence"} 310`,
+		`sluice_writes_held{store="registry"} 42`,
 		`service_name="sluice-test"`,
 		`go_goroutines`,
 	}

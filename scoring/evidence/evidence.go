@@ -235,6 +235,14 @@ func (s *Redis) Flush(ctx context.Context) error {
 	return s.held.Flush(ctx)
 }
 
+// Held is how many entries Add holds back now.
+func (s *Redis) Held() int {
+	if s.held == nil {
+		return 0
+	}
+	return s.held.Len()
+}
+
 // Add implements Store.
 func (s *Redis) Add(ctx context.Context, items []Item) error {
 	if s.held != nil {

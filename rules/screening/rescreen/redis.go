@@ -95,6 +95,14 @@ func (r *Redis) Flush(ctx context.Context) error {
 	return r.held.Flush(ctx)
 }
 
+// Held is how many sightings Record holds back now.
+func (r *Redis) Held() int {
+	if r.held == nil {
+		return 0
+	}
+	return r.held.Len()
+}
+
 func (r *Redis) Record(ctx context.Context, seen []Seen) error {
 	if len(seen) == 0 {
 		return nil
