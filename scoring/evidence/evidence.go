@@ -251,10 +251,10 @@ func (s *Redis) Add(ctx context.Context, items []Item) error {
 	return s.add(ctx, items)
 }
 
-// addChunk is about the most entries one round trip of add writes: a
-// flush of many batches' entries in one pipeline held Redis for
-// milliseconds, while the windows' writes of the batches being handled
-// waited behind it.
+// addChunk is about the most entries one round trip of add writes: a flush
+// may hold many batches' entries (tens of thousands after Redis was down),
+// which in one pipeline Redis would run ahead of the windows' writes of the
+// batches being handled.
 const addChunk = 128
 
 // add writes items, a pipelined round trip per addChunk entries or so (a

@@ -117,8 +117,9 @@ func (r *Redis) Record(ctx context.Context, seen []Seen) error {
 }
 
 // recordChunk is the most entries one script call writes: the script
-// holds Redis while it runs, and a flush of many batches' sightings would
-// otherwise hold it for tens of milliseconds.
+// holds Redis while it runs, and calls of 1,000 (a flush of many batches'
+// sightings) took 1.4 ms in the median and up to 15 ms in Redis's slow
+// log, every window write waiting behind them.
 const recordChunk = 100
 
 // record writes checked sightings, a script call per recordChunk entries.
