@@ -116,7 +116,7 @@ func benchLoad(args []string) int {
 			reply, err = produceThroughput(ctx, b.Addr(), msgs)
 			// Sluice reads it all now: the broker's fetches allocate.
 			runtime.GC()
-			gcOffFor()
+			gcOffUntilNextRun()
 		case (len(f) == 3 || len(f) == 4) && f[0] == "latency":
 			rate, rerr := strconv.ParseFloat(f[1], 64)
 			total, terr := strconv.Atoi(f[2])
@@ -138,7 +138,7 @@ func benchLoad(args []string) int {
 			// and the broker's log, hundreds of megabytes) during the run
 			// stalls the broker for tens of milliseconds.
 			runtime.GC()
-			gcOffFor()
+			gcOffUntilNextRun()
 			reply, err = produceLatency(ctx, b.Addr(), latencyTopicOf(round), msgs[:total], rate, *partitions)
 		default:
 			err = fmt.Errorf("unknown command %q", in.Text())
@@ -151,7 +151,7 @@ func benchLoad(args []string) int {
 	return exitOK
 }
 
-// gcOffFor turns the collector off unless the heap grows past three
+// gcOffUntilNextRun turns the collector off unless the heap grows past three
 // times what is live now plus 1 GiB, and leaves it off: the caller
 // collects (runtime.GC) before its next run. The load process's heap grows
 // by the broker's log during a latency run (50 MB/s at 70,000 events/s); a
@@ -160,7 +160,7 @@ func benchLoad(args []string) int {
 // for seconds, on the cores Sluice is measured on: 20 s runs had p99 12-14
 // ms a second before it and 30-80 ms during it. Collecting as soon as the
 // last event is sent did the same to the run's last second.
-func gcOffFor() {
+func gcOffUntilNextRun() {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	debug.SetGCPercent(-1)
