@@ -83,7 +83,9 @@ func (b *Buffer[T]) FlushWith(ctx context.Context, which func(T) bool, fn func(c
 		return b.flushLocked(ctx, true, fn)
 	}
 	b.mu.Lock()
-	var items, rest []T
+	// The others stay in place, in their order.
+	var items []T
+	rest := b.pending[:0]
 	for _, it := range b.pending {
 		if which(it) {
 			items = append(items, it)
@@ -91,7 +93,7 @@ func (b *Buffer[T]) FlushWith(ctx context.Context, which func(T) bool, fn func(c
 			rest = append(rest, it)
 		}
 	}
-	clear(b.pending)
+	clear(b.pending[len(rest):])
 	b.pending = rest
 	b.mu.Unlock()
 	if err := fn(ctx, items); err != nil {
