@@ -38,6 +38,7 @@ func benchCmd(args []string) int {
 	store := fs.String("store", "redis", "window store: memory or redis")
 	redisAddr := fs.String("redis", "127.0.0.1:6379", "Redis `address` for --store redis: host:port, or a unix socket's path")
 	events := fs.Int("events", 200_000, "events in the throughput run")
+	customers := fs.Int("customers", 0, "customers of the generated bank (default events/150, at least 300): a larger bank has more distinct keys, fewer updates of one key to merge and more alerts, and costs more per event")
 	partitions := fs.Int("partitions", 8, "partitions of the transactions topic")
 	latencySecs := fs.Duration("latency-duration", 10*time.Second, "length of the latency run at half the measured rate (0 skips it)")
 	rate := fs.Float64("rate", 0, "events/s of the latency run (default half the measured throughput): compare latencies at one rate")
@@ -73,7 +74,7 @@ func benchCmd(args []string) int {
 		return fail("bench", err)
 	}
 	defer stop()
-	res, err := bench(context.Background(), cfg, benchOptions{store: *store, redis: *redisAddr, events: *events, partitions: *partitions, latency: *latencySecs, rate: *rate, rounds: *rounds, noop: *noop, batches: *batches})
+	res, err := bench(context.Background(), cfg, benchOptions{store: *store, redis: *redisAddr, events: *events, customers: *customers, partitions: *partitions, latency: *latencySecs, rate: *rate, rounds: *rounds, noop: *noop, batches: *batches})
 	if err != nil {
 		return fail("bench", err)
 	}
@@ -87,6 +88,7 @@ const maxLatencyEvents = 3_000_000
 type benchOptions struct {
 	store, redis       string
 	events, partitions int
+	customers          int // of the generated bank; 0: events/150
 	latency            time.Duration
 	rate               float64 // latency run's rate; 0: half the throughput
 	rounds             int     // latency runs (0 or 1: one)
@@ -120,8 +122,8 @@ type benchResult struct {
 
 func (r *benchResult) print(w io.Writer) {
 	fmt.Fprintf(w, "machine: %s, %d cores, %s %s/%s\n", cpuModel(), runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	fmt.Fprintf(w, "settings: store=%s partitions=%d events=%d rules=%d ruleset=%s; broker (kfake, Kafka protocol over TCP) and load generator in a process of their own on the same cores\n",
-		r.opts.store, r.opts.partitions, r.opts.events, r.rules, shortHash(r.ruleset))
+	fmt.Fprintf(w, "settings: store=%s partitions=%d events=%d customers=%d rules=%d ruleset=%s; broker (kfake, Kafka protocol over TCP) and load generator in a process of their own on the same cores\n",
+		r.opts.store, r.opts.partitions, r.opts.events, benchGen(r.opts.events, r.opts.customers).Customers, r.rules, shortHash(r.ruleset))
 	if r.opts.noop {
 		fmt.Fprintln(w, "handler: no-op (--no-op): the producer, broker and consumer alone, nothing of Sluice's work")
 	}
@@ -158,7 +160,7 @@ func (r *benchResult) print(w io.Writer) {
 func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResult, error) {
 	res := &benchResult{opts: o}
 	rounds := max(1, o.rounds)
-	load, err := startLoad(o.events, o.partitions, rounds, cfg.Kafka.DeadLetterTopic, cfg.Kafka.AlertsTopic)
+	load, err := startLoad(o.events, o.customers, o.partitions, rounds, cfg.Kafka.DeadLetterTopic, cfg.Kafka.AlertsTopic)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +169,7 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 
 	// The stream is the generator's bank (the load process generates it);
 	// its customers' profiles are Sluice's.
-	customers, err := gen.Profiles(benchGen(o.events))
+	customers, err := gen.Profiles(benchGen(o.events, o.customers))
 	if err != nil {
 		return nil, err
 	}

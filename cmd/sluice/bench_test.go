@@ -105,7 +105,7 @@ func TestBenchRounds(t *testing.T) {
 	}
 	cfg := testConfig(t)
 	const rate = 4000
-	res, err := bench(context.Background(), cfg, benchOptions{store: "redis", redis: redistest.Addr(), events: 3000, partitions: 4, latency: 500 * time.Millisecond, rate: rate, rounds: 2})
+	res, err := bench(context.Background(), cfg, benchOptions{store: "redis", redis: redistest.Addr(), events: 3000, customers: 400, partitions: 4, latency: 500 * time.Millisecond, rate: rate, rounds: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestBenchRounds(t *testing.T) {
 		t.Errorf("window store costs not counted: %+v", res.window)
 	}
 	if !strings.Contains(out.String(), "medians of 2 rounds") || !strings.Contains(out.String(), "  round 2: ") ||
-		!strings.Contains(out.String(), "  the window store, per 1,000 events: ") {
+		!strings.Contains(out.String(), "  the window store, per 1,000 events: ") || !strings.Contains(out.String(), " customers=400 ") {
 		t.Errorf("bench output lacks the rounds:\n%s", out.String())
 	}
 }

@@ -43,12 +43,16 @@ func latencyTopicOf(round int) string {
 	return latencyTopic + "-" + strconv.Itoa(round+1)
 }
 
-// benchGen is the generator's configuration for a bench of n events: the
+// benchGen is the generator's configuration for a bench of n events and a
+// bank of that many customers (0: n/150, at least gen.MinCustomers): the
 // load process generates the stream with it, and sluice bench the
 // customers' profiles.
-func benchGen(n int) gen.Config {
+func benchGen(n, customers int) gen.Config {
 	g := gen.DefaultConfig()
 	g.Customers = max(gen.MinCustomers, n/150)
+	if customers > 0 {
+		g.Customers = customers
+	}
 	return g
 }
 
@@ -78,6 +82,7 @@ func benchLoad(args []string) int {
 	debug.SetMemoryLimit(math.MaxInt64)
 	fs := flag.NewFlagSet(benchLoadArg, flag.ContinueOnError)
 	events := fs.Int("events", 200_000, "")
+	customers := fs.Int("customers", 0, "")
 	partitions := fs.Int("partitions", 8, "")
 	rounds := fs.Int("rounds", 1, "")
 	dlq := fs.String("dead-letter-topic", "", "")
@@ -99,7 +104,7 @@ func benchLoad(args []string) int {
 		return fail("bench load", err)
 	}
 	defer b.Close()
-	gcfg := benchGen(*events)
+	gcfg := benchGen(*events, *customers)
 	msgs, err := benchStream(gcfg, *events)
 	if err != nil {
 		return fail("bench load", err)
@@ -247,12 +252,12 @@ type loadProc struct {
 }
 
 // startLoad starts the load process and waits for its broker.
-func startLoad(events, partitions, rounds int, dlq, alertsTopic string) (*loadProc, error) {
+func startLoad(events, customers, partitions, rounds int, dlq, alertsTopic string) (*loadProc, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(exe, benchLoadArg, "--events", strconv.Itoa(events), "--partitions", strconv.Itoa(partitions), "--rounds", strconv.Itoa(rounds),
+	cmd := exec.Command(exe, benchLoadArg, "--events", strconv.Itoa(events), "--customers", strconv.Itoa(customers), "--partitions", strconv.Itoa(partitions), "--rounds", strconv.Itoa(rounds),
 		"--dead-letter-topic", dlq, "--alerts-topic", alertsTopic)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
