@@ -58,16 +58,23 @@ func (b *Buffer[T]) Add(ctx context.Context, items []T) error {
 	return nil
 }
 
-// Len is how many items are held.
+// Len is how many items are held (0 for a nil buffer: a store that holds
+// nothing back).
 func (b *Buffer[T]) Len() int {
+	if b == nil {
+		return 0
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return len(b.pending)
 }
 
 // Flush writes every item added before it was called. On error the items
-// are held again for the next flush.
+// are held again for the next flush. A nil buffer has nothing to flush.
 func (b *Buffer[T]) Flush(ctx context.Context) error {
+	if b == nil {
+		return nil
+	}
 	return b.flush(ctx, false, b.write)
 }
 

@@ -164,3 +164,11 @@ func TestConcurrentFlushesSeeEarlierAdds(t *testing.T) {
 		t.Fatalf("%d written; want 2000", len(s.written))
 	}
 }
+
+// A nil buffer is a store that holds nothing back.
+func TestNilBuffer(t *testing.T) {
+	var b *Buffer[int]
+	if err := b.Flush(context.Background()); err != nil || b.Len() != 0 {
+		t.Fatalf("nil buffer: Flush %v, Len %d", err, b.Len())
+	}
+}

@@ -228,20 +228,10 @@ func (s *Redis) WriteBack(max int) {
 }
 
 // Flush writes what Add held back (nothing unless WriteBack was called).
-func (s *Redis) Flush(ctx context.Context) error {
-	if s.held == nil {
-		return nil
-	}
-	return s.held.Flush(ctx)
-}
+func (s *Redis) Flush(ctx context.Context) error { return s.held.Flush(ctx) }
 
 // Held is how many entries Add holds back now.
-func (s *Redis) Held() int {
-	if s.held == nil {
-		return 0
-	}
-	return s.held.Len()
-}
+func (s *Redis) Held() int { return s.held.Len() }
 
 // Add implements Store.
 func (s *Redis) Add(ctx context.Context, items []Item) error {

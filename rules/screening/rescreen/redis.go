@@ -88,20 +88,10 @@ func (r *Redis) WriteBack(max int) {
 }
 
 // Flush writes what Record held back (nothing unless WriteBack was called).
-func (r *Redis) Flush(ctx context.Context) error {
-	if r.held == nil {
-		return nil
-	}
-	return r.held.Flush(ctx)
-}
+func (r *Redis) Flush(ctx context.Context) error { return r.held.Flush(ctx) }
 
 // Held is how many sightings Record holds back now.
-func (r *Redis) Held() int {
-	if r.held == nil {
-		return 0
-	}
-	return r.held.Len()
-}
+func (r *Redis) Held() int { return r.held.Len() }
 
 func (r *Redis) Record(ctx context.Context, seen []Seen) error {
 	if len(seen) == 0 {
