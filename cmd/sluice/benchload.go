@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"math"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	kafkago "github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-aml/sluice/ingest/kafka"
@@ -197,13 +197,24 @@ func produceThroughput(ctx context.Context, addr string, msgs []kafka.Message) (
 // process shares the cores Sluice is measured on, and kgo sends a tick's
 // events for all partitions in one request where kafka-go sends one per
 // partition, each of which the broker handles on its own. Partitions are
-// chosen as kafka-go's Hash does (FNV-1a of the key), as for Sluice's.
+// chosen by kafka-go's Hash balancer, as Sluice's own producers do.
 func produceLatency(ctx context.Context, addr, topic string, msgs []kafka.Message, rate float64, partitions int) (string, error) {
 	const tick = 5 * time.Millisecond
 	per := max(1, int(rate*tick.Seconds()))
+	bal := &kafkago.Hash{}
+	ids := make([]int, partitions)
+	for i := range ids {
+		ids[i] = i
+	}
+	partition := func(r *kgo.Record, n int) int {
+		if n != len(ids) {
+			panic(fmt.Sprintf("bench load: topic %s has %d partitions, not %d", topic, n, len(ids)))
+		}
+		return bal.Balance(kafkago.Message{Key: r.Key}, ids...)
+	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic(topic), kgo.RequiredAcks(kgo.LeaderAck()),
 		kgo.DisableIdempotentWrite(), kgo.ProducerLinger(0), kgo.ProducerBatchCompression(kgo.NoCompression()),
-		kgo.RecordPartitioner(kgo.BasicConsistentPartitioner(func(string) func(*kgo.Record, int) int { return hashPartition })))
+		kgo.RecordPartitioner(kgo.BasicConsistentPartitioner(func(string) func(*kgo.Record, int) int { return partition })))
 	if err != nil {
 		return "", err
 	}
@@ -229,18 +240,6 @@ func produceLatency(ctx context.Context, addr, topic string, msgs []kafka.Messag
 		}
 	}
 	return fmt.Sprintf("done %d %f", len(msgs), time.Since(start).Seconds()), nil
-}
-
-// hashPartition is kafka-go's Hash balancer: FNV-1a of the key, as an
-// int32, modulo n, made positive.
-func hashPartition(r *kgo.Record, n int) int {
-	h := fnv.New32a()
-	h.Write(r.Key)
-	p := int32(h.Sum32()) % int32(n)
-	if p < 0 {
-		p = -p
-	}
-	return int(p)
 }
 
 // loadProc is sluice bench's handle on its load process.
