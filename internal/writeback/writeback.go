@@ -75,20 +75,36 @@ func (b *Buffer[T]) Flush(ctx context.Context) error {
 	if b == nil {
 		return nil
 	}
-	return b.flush(ctx, false, b.write)
+	b.writing.Lock()
+	defer b.writing.Unlock()
+	b.mu.Lock()
+	items := b.pending
+	b.pending = nil
+	b.mu.Unlock()
+	if len(items) == 0 {
+		return nil
+	}
+	if err := b.write(ctx, items); err != nil {
+		b.putBack(items)
+		return err
+	}
+	clear(items)
+	b.mu.Lock()
+	if cap(items) > cap(b.spare) {
+		b.spare = items[:0]
+	}
+	b.mu.Unlock()
+	return nil
 }
 
 // FlushWith writes with fn, in place of the buffer's write, the items held
-// for which which reports true (all of them when which is nil), and every
-// such item added before it was called; the others stay held. fn is called
-// even when it has nothing to write: it writes the items and may read, in
-// the same round trip, what must see them.
+// for which which reports true, and every such item added before it was
+// called; the others stay held. fn is called even when it has nothing to
+// write: it writes the items and may read, in the same round trip, what
+// must see them.
 func (b *Buffer[T]) FlushWith(ctx context.Context, which func(T) bool, fn func(ctx context.Context, items []T) error) error {
 	b.writing.Lock()
 	defer b.writing.Unlock()
-	if which == nil {
-		return b.flushLocked(ctx, true, fn)
-	}
 	b.mu.Lock()
 	// The others stay in place, in their order.
 	var items []T
@@ -104,39 +120,16 @@ func (b *Buffer[T]) FlushWith(ctx context.Context, which func(T) bool, fn func(c
 	b.pending = rest
 	b.mu.Unlock()
 	if err := fn(ctx, items); err != nil {
-		b.mu.Lock()
-		b.pending = append(items, b.pending...)
-		b.mu.Unlock()
+		b.putBack(items)
 		return err
 	}
 	return nil
 }
 
-func (b *Buffer[T]) flush(ctx context.Context, always bool, fn func(ctx context.Context, items []T) error) error {
-	b.writing.Lock()
-	defer b.writing.Unlock()
-	return b.flushLocked(ctx, always, fn)
-}
-
-func (b *Buffer[T]) flushLocked(ctx context.Context, always bool, fn func(ctx context.Context, items []T) error) error {
+// putBack holds items that could not be written again, before what was
+// added meanwhile.
+func (b *Buffer[T]) putBack(items []T) {
 	b.mu.Lock()
-	items := b.pending
-	b.pending = nil
+	b.pending = append(items, b.pending...)
 	b.mu.Unlock()
-	if len(items) == 0 && !always {
-		return nil
-	}
-	if err := fn(ctx, items); err != nil {
-		b.mu.Lock()
-		b.pending = append(items, b.pending...)
-		b.mu.Unlock()
-		return err
-	}
-	clear(items)
-	b.mu.Lock()
-	if cap(items) > cap(b.spare) {
-		b.spare = items[:0]
-	}
-	b.mu.Unlock()
-	return nil
 }

@@ -117,11 +117,11 @@ func TestFlushWith(t *testing.T) {
 		t.Fatal("a failed FlushWith returned nil")
 	}
 	b.Add(ctx, []int{6})
-	if err := b.FlushWith(ctx, nil, s.write); err != nil {
+	if err := b.FlushWith(ctx, func(int) bool { return true }, s.write); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(s.written, []int{1, 3, 5, 6}) || b.Len() != 0 {
-		t.Fatalf("FlushWith(nil) wrote %v, holds %d; want [1 3 5 6], none", s.written, b.Len())
+		t.Fatalf("FlushWith(all) wrote %v, holds %d; want [1 3 5 6], none", s.written, b.Len())
 	}
 }
 
