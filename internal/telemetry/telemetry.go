@@ -127,7 +127,7 @@ func New(serviceName string) (*Telemetry, error) {
 		metric.WithExplicitBucketBoundaries(EndToEndBuckets...))
 	check(err)
 	t.storeRT, err = m.Float64Histogram("sluice.store.round_trip", metric.WithUnit("s"),
-		metric.WithDescription("A store's round trips for one batch of events, by store (window, graph, evidence, registry)."),
+		metric.WithDescription("A store's round trips for one batch of events, by store (window, graph, evidence, registry), or for one flush of the writes held back before an offset commit (flush)."),
 		metric.WithExplicitBucketBoundaries(StoreBuckets...))
 	check(err)
 	t.batchStep, err = m.Float64Histogram("sluice.batch.step", metric.WithUnit("s"),
