@@ -16,7 +16,15 @@ import (
 //	                       when any changes: one field per write instead of
 //	                       one per bucket is what makes a write cheap
 //	d<feature id><member>  largest bucket a distinct member was seen in
-//	t<day>:<txid>          idempotency record: Out as "v1,v2,..."
+//	T<day>:<version>       the idempotency records of one day added by the
+//	                       write of that version, one after the other:
+//	                       "<len(txid)>:<txid><v1,v2,...>;" (Out). One field
+//	                       per write and day rather than one per record:
+//	                       a script's cost in Redis goes mostly by its
+//	                       arguments, and records were most of them
+//	t<day>:<txid>          idempotency record: Out as "v1,v2,..." (written
+//	                       before T fields; still read, and deleted with
+//	                       their day)
 
 // changed reports whether e has anything to write.
 func (e *entry) changed() bool {
@@ -60,13 +68,49 @@ func (st *applyState) setInt(from int, v int64) {
 	st.mark(from)
 }
 
-func (st *applyState) recField(day int64, tx string) int {
+// recs encodes the records l.recs added on day into one T field named for
+// the write's version, buf[v0:v1]. The day keeps the field's name, to
+// delete it with the day.
+func (st *applyState) recs(e *entry, day int64, v0, v1 int) {
+	d := e.day(day)
+	if d == nil {
+		return // left the horizon in the same batch: deleted below
+	}
 	from := len(st.buf)
-	st.buf = append(st.buf, 't')
+	st.buf = append(st.buf, 'T')
 	st.buf = strconv.AppendInt(st.buf, day, 10)
 	st.buf = append(st.buf, ':')
-	st.buf = append(st.buf, tx...)
-	return from
+	st.buf = append(st.buf, st.buf[v0:v1]...)
+	name := len(st.buf)
+	n := 0
+	for _, r := range e.log.recs {
+		if r.day != day {
+			continue
+		}
+		off, ok := d.find(r.tx)
+		if !ok {
+			continue
+		}
+		n++
+		st.buf = strconv.AppendInt(st.buf, int64(len(r.tx)), 10)
+		st.buf = append(st.buf, ':')
+		st.buf = append(st.buf, r.tx...)
+		st.rec = slices.Grow(st.rec[:0], int(r.n))[:r.n]
+		d.rec(off, st.rec)
+		for j, v := range st.rec {
+			if j > 0 {
+				st.buf = append(st.buf, ',')
+			}
+			st.buf = strconv.AppendInt(st.buf, v, 10)
+		}
+		st.buf = append(st.buf, ';')
+	}
+	if n == 0 {
+		st.buf = st.buf[:from]
+		return
+	}
+	st.marks = append(st.marks, from, name, name, len(st.buf))
+	d.fields = append(d.fields, string(st.buf[from:name]))
 }
 
 // encode appends w's new version, then the fields to set with their
@@ -74,9 +118,10 @@ func (st *applyState) recField(day int64, tx string) int {
 func (st *applyState) encode(w *write) {
 	e := &w.ce.e
 	l := e.log
-	from := len(st.buf)
+	v0 := len(st.buf)
 	st.buf = appendVersion(st.buf)
-	st.mark(from)
+	v1 := len(st.buf)
+	st.mark(v0)
 	n0 := len(st.marks)
 
 	if l.newest || l.agg || len(l.oldFeats) > 0 {
@@ -97,26 +142,12 @@ func (st *applyState) encode(w *write) {
 			}
 		}
 	}
+	st.days = st.days[:0]
 	for _, r := range l.recs {
-		d := e.day(r.day)
-		if d == nil {
-			continue // left the horizon in the same batch: deleted below
+		if !slices.Contains(st.days, r.day) { // a write's records span few days
+			st.days = append(st.days, r.day)
+			st.recs(e, r.day, v0, v1)
 		}
-		off, ok := d.find(r.tx)
-		if !ok {
-			continue
-		}
-		st.mark(st.recField(r.day, r.tx))
-		from := len(st.buf)
-		st.rec = slices.Grow(st.rec[:0], int(r.n))[:r.n]
-		d.rec(off, st.rec)
-		for j, v := range st.rec {
-			if j > 0 {
-				st.buf = append(st.buf, ',')
-			}
-			st.buf = strconv.AppendInt(st.buf, v, 10)
-		}
-		st.mark(from)
 	}
 	w.nset = (len(st.marks) - n0) / 2
 
@@ -132,7 +163,11 @@ func (st *applyState) encode(w *write) {
 		}
 	}
 	for _, d := range l.dropped {
-		d.txs(func(tx string) { st.mark(st.recField(d.day, tx)) })
+		for _, f := range d.fields {
+			from := len(st.buf)
+			st.buf = append(st.buf, f...)
+			st.mark(from)
+		}
 	}
 	for i := range l.oldFeats {
 		fs := &l.oldFeats[i]
@@ -325,7 +360,7 @@ func decodeField(e *entry, s *redisSpec, f, v string) bool {
 		}
 		fs.d.add(member, x)
 		return true
-	case 't':
+	case 't', 'T':
 		i := strings.IndexByte(f, ':')
 		if i < 0 {
 			return false
@@ -335,19 +370,68 @@ func decodeField(e *entry, s *redisSpec, f, v string) bool {
 			return false
 		}
 		nf := len(s.ids)
-		d := e.day(day)
-		if d == nil {
-			e.days = append(e.days, txDay{day: day})
-			d = &e.days[len(e.days)-1]
-		}
 		vals := make([]int64, 0, nf)
-		if !parseInts(v, nf, &vals) {
+		if f[0] == 't' {
+			if !parseInts(v, nf, &vals) {
+				return false
+			}
+			d := e.dayOrNew(day)
+			d.put(f[i+1:], vals)
+			d.fields = append(d.fields, f)
+			return true
+		}
+		// A field is kept whole or not at all: check it before recording.
+		if !eachRec(v, nf, &vals, nil) {
 			return false
 		}
-		d.put(f[i+1:], vals)
+		d := e.dayOrNew(day)
+		eachRec(v, nf, &vals, d.put)
+		d.fields = append(d.fields, f)
 		return true
 	}
 	return false
+}
+
+func (e *entry) dayOrNew(day int64) *txDay {
+	if d := e.day(day); d != nil {
+		return d
+	}
+	e.days = append(e.days, txDay{day: day})
+	return &e.days[len(e.days)-1]
+}
+
+// eachRec reads the records of a T field, "<len(tx)>:<tx><v1,...,vn>;"
+// each, and calls put (when not nil) with each; it reports whether all
+// are well formed.
+func eachRec(v string, nf int, vals *[]int64, put func(tx string, vals []int64)) bool {
+	if v == "" {
+		return false
+	}
+	for v != "" {
+		i := strings.IndexByte(v, ':')
+		if i <= 0 {
+			return false
+		}
+		n, err := strconv.Atoi(v[:i])
+		if err != nil || n < 0 || i+1+n > len(v) {
+			return false
+		}
+		tx := v[i+1 : i+1+n]
+		v = v[i+1+n:]
+		j := strings.IndexByte(v, ';')
+		if j < 0 {
+			return false
+		}
+		*vals = (*vals)[:0]
+		if !parseInts(v[:j], nf, vals) {
+			return false
+		}
+		if put != nil {
+			put(tx, *vals)
+		}
+		v = v[j+1:]
+	}
+	return true
 }
 
 // splitID splits "<len>:<name><op><bucketMs>:rest" after the id.

@@ -94,6 +94,8 @@ func FuzzDecodeEntry(f *testing.F) {
 	f.Add(seed)
 	f.Add([]byte("v\x00x\x00a\x00;n1=2\x00"))
 	f.Add([]byte("v\x001\x00a\x001700000000000;s5=1,-3=2\x00dd\x00\x00t19676:tx\x001,2\x00"))
+	// Records one a field (as written before T fields), and a T field.
+	f.Add([]byte("v\x001\x00t19676:old\x001,2,3,4\x00T19676:x\x003:abc1,0,0,2;2:de0,1,0,0;\x00"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ce := newCacheEntry("k")
 		ce.spec = s

@@ -40,6 +40,10 @@ type txDay struct {
 	few  []txOff
 	off  map[string]int32 // tx -> block*recBlock + position, once few is full
 	vals [][]int64
+
+	// Redis only: the hash fields holding the day's records, deleted with
+	// the day.
+	fields []string
 }
 
 type txOff struct {
@@ -89,16 +93,6 @@ func (d *txDay) put(tx string, vals []int64) {
 
 // len is the number of records.
 func (d *txDay) len() int { return len(d.few) + len(d.off) }
-
-// txs calls fn with each recorded transaction.
-func (d *txDay) txs(fn func(tx string)) {
-	for _, r := range d.few {
-		fn(r.tx)
-	}
-	for tx := range d.off {
-		fn(tx)
-	}
-}
 
 // add records vals (at most maxFeatures of them) and returns their offset.
 func (d *txDay) add(vals []int64) int32 {

@@ -164,6 +164,7 @@ type applyState struct {
 
 	buf    []byte  // fields and values of the writes
 	rec    []int64 // an idempotency record being encoded
+	days   []int64 // the days of an entry's records being encoded
 	keys   []string
 	args   []any
 	marks  []int
@@ -205,7 +206,7 @@ func (st *applyState) reset() {
 	clear(st.keys)
 	clear(st.args)
 	*st = applyState{keyBuf: st.keyBuf[:0], keyEnd: st.keyEnd[:0], uent: st.uent[:0], todo: st.todo[:0], pending: st.pending[:0],
-		specs: st.specs[:0], entries: st.entries[:0], buf: st.buf[:0], rec: st.rec[:0], keys: st.keys[:0], args: st.args[:0], marks: st.marks[:0],
+		specs: st.specs[:0], entries: st.entries[:0], buf: st.buf[:0], rec: st.rec[:0], days: st.days[:0], keys: st.keys[:0], args: st.args[:0], marks: st.marks[:0],
 		writes: st.writes[:0], chunks: st.chunks[:0], loads: st.loads[:0]}
 }
 
