@@ -115,6 +115,8 @@ type benchResult struct {
 	// window is what the Redis window store's Applys cost in the latency
 	// run (all rounds'), when it is the store.
 	window window.RedisStats
+	// cpu is what the latency run (all rounds) cost each process.
+	cpu cpuUse
 	// rounds are the latency runs, when more than one; the fields above
 	// are then their medians (steps: all rounds' batches).
 	rounds []*benchResult
@@ -150,6 +152,9 @@ func (r *benchResult) print(w io.Writer) {
 			k := float64(r.latencyEvents*max(1, len(r.rounds))) / 1000
 			fmt.Fprintf(w, "  the window store, per 1,000 events: %.0f keys written, %.0f read (not cached, or changed by the other worker), %.1f writes refused as another writer was first\n",
 				float64(ws.Writes)/k, float64(ws.Misses)/k, float64(ws.Conflicts)/k)
+		}
+		if line := cpuLine(r.cpu, r.latencyEvents*max(1, len(r.rounds))); line != "" {
+			fmt.Fprintf(w, "  CPU per event: %s\n", line)
 		}
 		if line := stepsLine(r.steps); line != "" {
 			fmt.Fprintf(w, "  the handler's steps, per batch, p50 / p99: %s (the stores run at once, the registry beside them; with Redis the evidence and registry steps only hold their writes back, and flush writes them before each offset commit, off the batches' path)\n", line)
@@ -238,7 +243,7 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 	if rounds == 1 {
 		x := res.rounds[0]
 		res.rounds = nil
-		res.latencyEvents, res.achieved, res.steps, res.window = x.latencyEvents, x.achieved, x.steps, x.window
+		res.latencyEvents, res.achieved, res.steps, res.window, res.cpu = x.latencyEvents, x.achieved, x.steps, x.window, x.cpu
 		res.p50, res.p99, res.p999, res.in50, res.in99 = x.p50, x.p99, x.p999, x.in50, x.in99
 		return res, nil
 	}
@@ -256,8 +261,10 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 	res.in99 = med(func(x *benchResult) time.Duration { return x.in99 })
 	ach := make([]float64, len(res.rounds))
 	res.steps = map[string][]time.Duration{}
+	res.cpu = cpuUse{known: true}
 	for i, x := range res.rounds {
 		ach[i] = x.achieved
+		res.cpu = res.cpu.add(x.cpu)
 		res.window.Misses += x.window.Misses
 		res.window.Conflicts += x.window.Conflicts
 		res.window.Writes += x.window.Writes
@@ -302,10 +309,17 @@ func latencyRun(ctx context.Context, load *loadProc, p *parts, cfg *config.Confi
 		secs, _ := strconv.ParseFloat(f[1], 64)
 		took <- secs
 	}()
+	var rdb *redis.Client
+	if o.store == "redis" {
+		rdb = redis.NewClient(&redis.Options{Addr: o.redis})
+		defer rdb.Close()
+	}
+	cpu0 := cpuNow(ctx, load.cmd.Process.Pid, rdb)
 	_, _, _, lats, err := consume(lctx, p, cfg, latencyTopicOf(round), st, total, o.noop, func(m *kafka.Message) time.Time { return m.Time })
 	if err != nil {
 		return nil, err
 	}
+	res.cpu = cpuNow(ctx, load.cmd.Process.Pid, rdb).sub(cpu0)
 	if o.batches != "" && round == 0 {
 		if err := writeBatches(o.batches, lats.batches); err != nil {
 			return nil, err

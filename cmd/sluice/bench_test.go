@@ -138,6 +138,14 @@ func TestBenchRounds(t *testing.T) {
 	if res.window.Writes == 0 || res.window.Misses == 0 {
 		t.Errorf("window store costs not counted: %+v", res.window)
 	}
+	// Both rounds' CPU, each process's: Sluice works, Redis runs the
+	// scripts, the load process produces and serves fetches.
+	if c := res.cpu; !c.known || c.sluice <= 0 || c.redis <= 0 || c.load <= 0 || c.busy <= 0 || c.busy > c.total {
+		t.Errorf("CPU not measured: %+v", c)
+	}
+	if !strings.Contains(out.String(), "  CPU per event: Sluice ") {
+		t.Errorf("bench output lacks the CPU per event:\n%s", out.String())
+	}
 	if !strings.Contains(out.String(), "medians of 2 rounds") || !strings.Contains(out.String(), "  round 2: ") ||
 		!strings.Contains(out.String(), "  the window store, per 1,000 events: ") || !strings.Contains(out.String(), " customers=400 ") {
 		t.Errorf("bench output lacks the rounds:\n%s", out.String())
