@@ -37,9 +37,10 @@ type SourceConfig struct {
 	// Set it when each handler call costs much whatever its size.
 	MaxWait time.Duration
 
-	// Workers is how many batches are handled at once, each from its own
-	// partitions (partition mod Workers), so the handler must be safe for
-	// concurrent use. Default 1: one batch at a time.
+	// Workers is how many batches are handled at once, so the handler must
+	// be safe for concurrent use. A partition is in one batch at a time, its
+	// batches in offset order, but a free worker takes any partition with
+	// messages waiting. Default 1: one batch at a time.
 	Workers int
 
 	// MinBackoff and MaxBackoff bound the exponential backoff between

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,22 +70,19 @@ func (s *Source) Run(ctx context.Context, h Handler) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	// The pump decouples fetching from handling: while a worker handles a
-	// batch the next one piles up in its channel, so batches grow with load
-	// by themselves. A partition always goes to the same worker, so each
-	// partition's batches are handled in order while other partitions'
+	// The pump decouples fetching from handling: while the workers handle
+	// batches the next ones pile up, so batches grow with load by
+	// themselves. A partition's batches are handled one after the other,
+	// in order, by whichever worker is free (sched); other partitions'
 	// batches are handled beside them (one waits on the stores while
 	// another computes).
-	ins := make([]chan kafkago.Message, s.cfg.Workers)
-	for w := range ins {
-		ins[w] = make(chan kafkago.Message, s.cfg.MaxBatch)
-	}
+	sc := newSched(s.cfg.Workers*s.cfg.MaxBatch, s.cfg.Workers)
 	fatal := make(chan error, 1)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		s.pump(ctx, r, ins, fatal)
+		s.pump(ctx, r, sc, fatal)
 	}()
 
 	c := newCommitter(r, s.cfg)
@@ -104,7 +100,7 @@ func (s *Source) Run(ctx context.Context, h Handler) error {
 		}()
 	}
 
-	err := s.loop(ctx, h, ins, fatal, c)
+	err := s.loop(ctx, h, sc, fatal, c)
 	cancel()
 	wg.Wait()
 	// Whatever the handler finished is committed before we leave the
@@ -150,10 +146,10 @@ func (s *Source) readerConfig() kafkago.ReaderConfig {
 	return rc
 }
 
-// pump moves fetched messages to their partition's worker until ctx is
-// done. Fetch errors other than the reader closing are waited out:
-// kafka-go reconnects and rejoins the group by itself.
-func (s *Source) pump(ctx context.Context, r *kafkago.Reader, ins []chan kafkago.Message, fatal chan<- error) {
+// pump moves fetched messages to sc until ctx is done. Fetch errors other
+// than the reader closing are waited out: kafka-go reconnects and rejoins
+// the group by itself.
+func (s *Source) pump(ctx context.Context, r *kafkago.Reader, sc *sched, fatal chan<- error) {
 	backoff := s.cfg.MinBackoff
 	for {
 		m, err := r.FetchMessage(ctx)
@@ -173,30 +169,28 @@ func (s *Source) pump(ctx context.Context, r *kafkago.Reader, ins []chan kafkago
 			continue
 		}
 		backoff = s.cfg.MinBackoff
-		select {
-		case ins[m.Partition%len(ins)] <- m:
-		case <-ctx.Done():
+		if !sc.put(m) {
 			return
 		}
 	}
 }
 
-// loop runs a worker per channel of ins until ctx is done or the pump
-// cannot go on.
-func (s *Source) loop(ctx context.Context, h Handler, ins []chan kafkago.Message, fatal <-chan error, c *committer) error {
+// loop runs the workers until ctx is done or the pump cannot go on.
+func (s *Source) loop(ctx context.Context, h Handler, sc *sched, fatal <-chan error, c *committer) error {
 	wctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	for w := range ins {
+	for range s.cfg.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.batches(wctx, h, ins[w], c)
+			s.batches(wctx, h, sc, c)
 		}()
 	}
 	// A batch being handled is finished (or abandoned, uncommitted, if its
 	// handler gives up on the cancelled context) before Run goes on.
 	defer func() {
 		cancel()
+		sc.close()
 		wg.Wait()
 	}()
 	select {
@@ -207,62 +201,17 @@ func (s *Source) loop(ctx context.Context, h Handler, ins []chan kafkago.Message
 	}
 }
 
-// batches builds batches from msgs and hands them to h until ctx is done.
-func (s *Source) batches(ctx context.Context, h Handler, msgs <-chan kafkago.Message, c *committer) {
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
+// batches takes batches from sc and hands them to h until sc is closed.
+func (s *Source) batches(ctx context.Context, h Handler, sc *sched, c *committer) {
 	last := make(map[int]kafkago.Message)
 	var buf []Message // batches reuse it: handlers do not keep the slice
 	for {
-		var first kafkago.Message
-		select {
-		case <-ctx.Done():
-			return
-		case first = <-msgs:
-		}
-		// Sized for what is waiting, not for MaxBatch: at a low rate a
-		// batch holds a few messages, and room for thousands cleared at
-		// each one cost more than handling them.
-		batch := slices.Grow(buf[:0], min(s.cfg.MaxBatch, len(msgs)+1))
-		batch = append(batch, fromKafka(&first))
 		clear(last)
-		last[first.Partition] = first
-		if s.cfg.MaxWait > 0 {
-			timer.Reset(s.cfg.MaxWait)
+		batch, ok := sc.take(buf[:0], s.cfg.MaxBatch, s.cfg.MaxWait, last)
+		if !ok {
+			return
 		}
-	fill:
-		for len(batch) < s.cfg.MaxBatch {
-			select {
-			case m := <-msgs:
-				batch = append(batch, fromKafka(&m))
-				last[m.Partition] = m
-				continue
-			default:
-			}
-			if s.cfg.MaxWait <= 0 {
-				// Nothing is waiting: hand over now rather than hold
-				// the batch back; the handler's own round trip lets
-				// the next one fill.
-				break fill
-			}
-			select {
-			case m := <-msgs:
-				batch = append(batch, fromKafka(&m))
-				last[m.Partition] = m
-			case <-timer.C:
-				break fill
-			case <-ctx.Done():
-				break fill
-			}
-		}
-		if s.cfg.MaxWait > 0 && !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
-			}
-		}
-
-		ok := s.handle(ctx, h, batch)
+		ok = s.handle(ctx, h, batch)
 		clear(batch) // the messages' bytes go with their batch
 		buf = batch[:0]
 		if !ok {
@@ -272,7 +221,10 @@ func (s *Source) batches(ctx context.Context, h Handler, msgs <-chan kafkago.Mes
 		for _, m := range last {
 			done = append(done, m)
 		}
+		// Committed before the partitions are freed, so a later batch of
+		// theirs cannot be added first.
 		c.add(done)
+		sc.done(last)
 	}
 }
 

@@ -575,3 +575,103 @@ func TestSourceRetriesAFailedCommitByItself(t *testing.T) {
 		t.Fatalf("%d flushes; want the three failures and a success", flushes.Load())
 	}
 }
+
+// A batch that takes long holds back only its own partitions: the other
+// worker handles every other partition meanwhile, including those the
+// held worker handled before (a worker owned the partitions p mod Workers
+// before, and its other partitions waited for it).
+func TestSourceFreeWorkerTakesOtherPartitions(t *testing.T) {
+	const parts = 4
+	br := startBroker(t, broker.Topic{Name: "tx", Partitions: parts})
+	// Room for what waits behind the held batch (Workers x MaxBatch
+	// messages): past it fetching pauses, every partition with it.
+	src, err := NewSource(SourceConfig{Brokers: []string{br.Addr()}, Topic: "tx", GroupID: "free", MaxBatch: 200, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var (
+		mu      sync.Mutex
+		held    = int32(-1) // the partition of the held batch
+		handled = map[int32]int{}
+		release = make(chan struct{})
+		holding = make(chan struct{})
+	)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- src.Run(ctx, func(ctx context.Context, batch []Message) error {
+			for _, m := range batch {
+				if string(m.Value) == "hold" {
+					mu.Lock()
+					held = m.Partition
+					mu.Unlock()
+					close(holding)
+					select {
+					case <-release:
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, m := range batch {
+				handled[m.Partition]++
+			}
+			return nil
+		})
+	}()
+	produce(t, br.Addr(), "tx", []Message{{Key: []byte("h"), Value: []byte("hold")}})
+	select {
+	case <-holding:
+	case <-ctx.Done():
+		t.Fatal("the first message never reached the handler")
+	}
+	produce(t, br.Addr(), "tx", numbered(400, 40))
+	ends := endOffsets(t, br.Addr(), "tx", parts)
+	mu.Lock()
+	p := held
+	mu.Unlock()
+	want := map[int32]int{}
+	for q := range parts {
+		if int32(q) != p {
+			want[int32(q)] = int(ends[q])
+		}
+	}
+	if len(want) != parts-1 || want[(p+2)%parts] == 0 {
+		t.Fatalf("messages per partition %v, held %d: want some on every partition", ends, p)
+	}
+	// Every other partition is handled while the batch is held.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		mu.Lock()
+		all := true
+		for q, n := range want {
+			all = all && handled[q] == n
+		}
+		got := fmt.Sprint(handled)
+		mu.Unlock()
+		if all {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("while partition %d's batch was held, handled %s of %v", p, got, want)
+		}
+	}
+	close(release)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		mu.Lock()
+		n := handled[p]
+		mu.Unlock()
+		if n == int(ends[int(p)]) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("partition %d: %d of %d handled after the release", p, n, ends[int(p)])
+		}
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+}
