@@ -42,7 +42,7 @@ type Kafka struct {
 	AlertsTopic     string        `yaml:"alerts_topic"`
 	MaxBatch        int           `yaml:"max_batch"`
 	MaxWait         time.Duration `yaml:"max_wait"` // 0: hand a batch over as soon as nothing more is waiting (low latency)
-	Workers         int           `yaml:"workers"`  // batches handled at once, each from its own partitions
+	Workers         int           `yaml:"workers"`  // batches handled at once, a partition in one at a time
 	// CommitEvery is the least time between offset commits; the writes
 	// held back for the batches between (evidence, counterparty history)
 	// go to Redis together just before.
