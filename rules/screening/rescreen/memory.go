@@ -55,7 +55,7 @@ func (m *Memory) Record(ctx context.Context, seen []Seen) error {
 		m.buf = s.appendCounterparty(append(append(m.buf[:0], s.Account...), 0))
 		ms := s.Time.UnixMilli()
 		if it, ok := m.entries[string(m.buf)]; ok {
-			if ms < it.ms {
+			if !later(ms, s.TxID, it.ms, it.seen.TxID) {
 				continue
 			}
 			it.ms, it.seen = ms, s

@@ -44,17 +44,30 @@ func (r *Redis) Keys() []string { return []string{r.z, r.h} }
 const trimLimit = 1000
 
 // record keeps the latest value per member and trims both keys (ZADD GT:
-// Redis 6.2 or later).
+// Redis 6.2 or later). Of two at the same time, the smaller transaction id
+// is kept, so what is kept does not depend on how sightings were batched.
 // KEYS: sorted set, hash. ARGV: horizon ms, max entries, trim limit, then
 // member, unix ms, value for each entry.
 var record = redis.NewScript(`
 local z, h = KEYS[1], KEYS[2]
+-- Bytewise, as Go compares strings (Lua's < follows the server's locale).
+local function less(a, b)
+  for k = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, k), string.byte(b, k)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
 for i = 4, #ARGV, 3 do
   -- GT CH: 1 when the member is new or its time moved on; 0 when it is
-  -- older or the same time, and the same time rewrites as a later one.
-  if redis.call('ZADD', z, 'GT', 'CH', ARGV[i+1], ARGV[i]) == 1 or
-     tonumber(redis.call('ZSCORE', z, ARGV[i])) == tonumber(ARGV[i+1]) then
+  -- older or the same time.
+  if redis.call('ZADD', z, 'GT', 'CH', ARGV[i+1], ARGV[i]) == 1 then
     redis.call('HSET', h, ARGV[i], ARGV[i+2])
+  elseif tonumber(redis.call('ZSCORE', z, ARGV[i])) == tonumber(ARGV[i+1]) then
+    local kept = redis.call('HGET', h, ARGV[i])
+    if not kept or less(cjson.decode(ARGV[i+2]).x or '', cjson.decode(kept).x or '') then
+      redis.call('HSET', h, ARGV[i], ARGV[i+2])
+    end
   end
 end
 local top = redis.call('ZRANGE', z, -1, -1, 'WITHSCORES')
@@ -114,8 +127,8 @@ const recordChunk = 100
 
 // record writes checked sightings, a script call per recordChunk entries.
 func (r *Redis) record(ctx context.Context, seen []Seen) error {
-	// The latest of the batch per member: the script does the same against
-	// what is stored.
+	// The latest of the batch per member (of the same time, the smaller
+	// transaction id): the script does the same against what is stored.
 	type entry struct {
 		ms int64
 		s  Seen
@@ -126,7 +139,7 @@ func (r *Redis) record(ctx context.Context, seen []Seen) error {
 	for _, s := range seen {
 		k, ms := s.member(), s.Time.UnixMilli()
 		if i, ok := latest[k]; ok {
-			if ms >= es[i].ms {
+			if later(ms, s.TxID, es[i].ms, es[i].s.TxID) {
 				es[i] = entry{ms, s}
 			}
 			continue

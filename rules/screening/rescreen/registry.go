@@ -92,6 +92,14 @@ func appendFold(b []byte, s string) []byte {
 	return b
 }
 
+// later reports whether a sighting at ms with tx replaces the one kept at
+// keptMs with keptTx: it is later, or of the same time with a smaller
+// transaction id, so that what is kept does not depend on the order
+// sightings arrive in or on how they were batched.
+func later(ms int64, tx string, keptMs int64, keptTx string) bool {
+	return ms > keptMs || ms == keptMs && tx < keptTx
+}
+
 // member is the compact registry key of s: 16 characters of the SHA-256 of
 // the account and the counterparty.
 func (s Seen) member() string {

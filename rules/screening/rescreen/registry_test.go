@@ -53,13 +53,22 @@ func TestRegistryContract(t *testing.T) {
 			want: []string{"A1|maria lopez||tx2", "A2|tren de aragua||tx4", "A1|tren de aragua||tx3"},
 		},
 		{
-			name: "the same time: the later batch's replaces",
+			// Of the same time, the smaller transaction id, whatever the
+			// order and the batches.
+			name: "the same time: the smaller transaction id",
 			batches: [][]Seen{
-				{seen("Acme Ltd", "A1", "tx1", day(1))},
-				{seen("ACME LTD", "A1", "tx2", day(1))},
-				{seen("acme ltd", "A1", "tx0", day(0))},
+				{seen("Acme Ltd", "A1", "tx2", day(1))},
+				{seen("ACME LTD", "A1", "tx1", day(1))},
+				{seen("acme ltd", "A1", "tx3", day(1)), seen("acme ltd", "A1", "tx0", day(0))},
 			},
-			want: []string{"A1|acme ltd||tx2"},
+			want: []string{"A1|acme ltd||tx1"},
+		},
+		{
+			name: "the same time in one batch",
+			batches: [][]Seen{
+				{seen("Acme Ltd", "A1", "tx2", day(1)), seen("ACME LTD", "A1", "tx1", day(1)), seen("acme ltd", "A1", "tx3", day(1))},
+			},
+			want: []string{"A1|acme ltd||tx1"},
 		},
 		{
 			name: "latest within a batch",
