@@ -21,8 +21,8 @@
 // counterparty and the account. Record runs one Lua script per batch, which
 // keeps the latest Seen per member (an out-of-order older payment does not
 // overwrite a newer one; of two at the same time, the smaller transaction
-// id, however they were batched), and trims the oldest entries beyond the horizon or
-// the size bound from both keys atomically: a pipeline of single-key
-// commands could not delete the hash fields of what it trims without a
-// second round trip.
+// id, however they were batched), and trims the oldest entries beyond the
+// horizon or the size bound from both keys atomically: a pipeline of
+// single-key commands could not delete the hash fields of what it trims
+// without a second round trip.
 package rescreen
