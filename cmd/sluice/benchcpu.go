@@ -39,7 +39,7 @@ func cpuNow(ctx context.Context, loadPid int, rdb *redis.Client) cpuUse {
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		c.known = false
 	}
-	c.sluice = tv(ru.Utime) + tv(ru.Stime)
+	c.sluice = float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 	var ok bool
 	if c.load, ok = procCPU(loadPid); !ok {
 		c.known = false
@@ -54,8 +54,6 @@ func cpuNow(ctx context.Context, loadPid int, rdb *redis.Client) cpuUse {
 	}
 	return c
 }
-
-func tv(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
 
 // clockTicks is Linux's USER_HZ, the unit of /proc's times, 100 on every
 // architecture Go supports.
