@@ -290,8 +290,15 @@ func latencyRun(ctx context.Context, load *loadProc, p *parts, cfg *config.Confi
 	}
 	defer done()
 	// The garbage of the run before is collected first, as testing.B
-	// does before a benchmark, not during the run.
+	// does before a benchmark, not during the run, and the load process
+	// makes its stream before the run and its CPU account begin.
 	runtime.GC()
+	if err := load.send("prepare %d", total); err != nil {
+		return nil, err
+	}
+	if _, err := load.reply("done"); err != nil {
+		return nil, err
+	}
 	if err := load.send("latency %f %d %d", rate, total, round); err != nil {
 		return nil, err
 	}

@@ -68,10 +68,17 @@ func benchGen(n, customers int) gen.Config {
 // command read from stdin with one line, "done ..." or "error ...":
 //
 //	throughput           produce the throughput stream to bench-throughput; done N
+//	prepare TOTAL        make the stream at least TOTAL events long and
+//	                     collect the garbage of making it; done N
 //	latency RATE TOTAL [ROUND]
-//	                     produce TOTAL events to the latency topic of ROUND
-//	                     (default 0) at RATE a second, each stamped when
-//	                     handed to the producer; done N SECONDS
+//	                     produce TOTAL events (at most what prepare made)
+//	                     to the latency topic of ROUND (default 0) at RATE
+//	                     a second, each stamped when handed to the
+//	                     producer; done N SECONDS
+//
+// prepare is a command of its own so that a latency run's account of the
+// load process's CPU holds its producing and broker work only, not the
+// seconds of generating the longer stream a latency run needs.
 //
 // It stops at the end of stdin (sluice bench exited or closed it).
 func benchLoad(args []string) int {
@@ -122,15 +129,9 @@ func benchLoad(args []string) int {
 			// Sluice reads it all now: the broker's fetches allocate.
 			runtime.GC()
 			gcOffUntilNextRun()
-		case (len(f) == 3 || len(f) == 4) && f[0] == "latency":
-			rate, rerr := strconv.ParseFloat(f[1], 64)
-			total, terr := strconv.Atoi(f[2])
-			round := 0
-			var nerr error
-			if len(f) == 4 {
-				round, nerr = strconv.Atoi(f[3])
-			}
-			if err = errors.Join(rerr, terr, nerr); err != nil {
+		case len(f) == 2 && f[0] == "prepare":
+			var total int
+			if total, err = strconv.Atoi(f[1]); err != nil {
 				break
 			}
 			if total > len(msgs) {
@@ -144,6 +145,22 @@ func benchLoad(args []string) int {
 			// stalls the broker for tens of milliseconds.
 			runtime.GC()
 			gcOffUntilNextRun()
+			reply = fmt.Sprintf("done %d", len(msgs))
+		case (len(f) == 3 || len(f) == 4) && f[0] == "latency":
+			rate, rerr := strconv.ParseFloat(f[1], 64)
+			total, terr := strconv.Atoi(f[2])
+			round := 0
+			var nerr error
+			if len(f) == 4 {
+				round, nerr = strconv.Atoi(f[3])
+			}
+			if err = errors.Join(rerr, terr, nerr); err != nil {
+				break
+			}
+			if total > len(msgs) {
+				err = fmt.Errorf("latency run of %d events, but the stream has %d (prepare first)", total, len(msgs))
+				break
+			}
 			reply, err = produceLatency(ctx, b.Addr(), latencyTopicOf(round), msgs[:total], rate, *partitions)
 		default:
 			err = fmt.Errorf("unknown command %q", in.Text())
