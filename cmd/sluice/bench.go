@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -43,6 +44,9 @@ func benchCmd(args []string) int {
 	partitions := fs.Int("partitions", 8, "partitions of the transactions topic")
 	latencySecs := fs.Duration("latency-duration", 10*time.Second, "length of the latency run at half the measured rate (0 skips it)")
 	rate := fs.Float64("rate", 0, "events/s of the latency run (default half the measured throughput): compare latencies at one rate")
+	var rates rateList
+	fs.Var(&rates, "rates", "latency runs at each of these comma-separated `events/s` (instead of --rate), printed as a table with the highest rate whose p99 is within --p99: how latency grows with load, and what rate this machine sustains")
+	p99Target := fs.Duration("p99", 25*time.Millisecond, "with --rates, the p99 a rate must keep to count as sustained")
 	batches := fs.String("batches", "", "write the latency run's batches (start, messages, handler time, oldest event's latency) and Sluice's garbage collections to this CSV `file`, to see what a latency spike lines up with")
 	rounds := fs.Int("rounds", 1, "latency runs, each on its own topic with fresh stores; with more than one the line gives their medians, as these machines are noisy")
 	noop := fs.Bool("no-op", false, "hand the batches to a handler that does nothing: the producer, broker and consumer alone, the floor under the latency figures")
@@ -61,6 +65,14 @@ func benchCmd(args []string) int {
 		fmt.Fprintf(os.Stderr, "sluice bench: --store %q must be memory or redis\n", *store)
 		return exitUsage
 	}
+	if len(rates) > 0 && *rate > 0 {
+		fmt.Fprintln(os.Stderr, "sluice bench: --rate and --rates: give one or the other")
+		return exitUsage
+	}
+	if len(rates) > 0 && *latencySecs <= 0 {
+		fmt.Fprintln(os.Stderr, "sluice bench: --rates needs a latency run (--latency-duration above 0)")
+		return exitUsage
+	}
 	cfg, err := cf.load()
 	if err != nil {
 		return fail("bench", err)
@@ -75,7 +87,7 @@ func benchCmd(args []string) int {
 		return fail("bench", err)
 	}
 	defer stop()
-	res, err := bench(context.Background(), cfg, benchOptions{store: *store, redis: *redisAddr, events: *events, customers: *customers, partitions: *partitions, latency: *latencySecs, rate: *rate, rounds: *rounds, noop: *noop, batches: *batches})
+	res, err := bench(context.Background(), cfg, benchOptions{store: *store, redis: *redisAddr, events: *events, customers: *customers, partitions: *partitions, latency: *latencySecs, rate: *rate, rates: rates, p99Target: *p99Target, rounds: *rounds, noop: *noop, batches: *batches})
 	if err != nil {
 		return fail("bench", err)
 	}
@@ -91,10 +103,12 @@ type benchOptions struct {
 	events, partitions int
 	customers          int // of the generated bank; 0: events/150
 	latency            time.Duration
-	rate               float64 // latency run's rate; 0: half the throughput
-	rounds             int     // latency runs (0 or 1: one)
-	noop               bool    // a handler that does nothing
-	batches            string  // CSV file of the latency run's batches
+	rate               float64       // latency run's rate; 0: half the throughput
+	rates              []float64     // latency runs at each, instead of rate
+	p99Target          time.Duration // with rates: the p99 of a sustained rate
+	rounds             int           // latency runs (0 or 1: one)
+	noop               bool          // a handler that does nothing
+	batches            string        // CSV file of the latency run's batches
 }
 
 type benchResult struct {
@@ -121,6 +135,69 @@ type benchResult struct {
 	// rounds are the latency runs, when more than one; the fields above
 	// are then their medians (steps: all rounds' batches).
 	rounds []*benchResult
+	// sweep is the latency at each of opts.rates, when given; the
+	// latency fields above are then unset.
+	sweep []*benchResult
+}
+
+// printSweep prints the latency at each rate of --rates, a row each, and
+// the highest rate whose p99 kept within the target.
+func (r *benchResult) printSweep(w io.Writer) {
+	medians := ""
+	if n := max(1, r.opts.rounds); n > 1 {
+		medians = fmt.Sprintf("; medians of %d rounds", n)
+	}
+	fmt.Fprintf(w, "latency by offered rate (produced -> windows and alerts durable%s; CPU per event of Sluice / Redis / the load process):\n", medians)
+	fmt.Fprintf(w, "  %9s %9s %9s %9s %9s  %-22s %s\n", "events/s", "achieved", "p50", "p99", "p999", "CPU per event", "cores busy")
+	sustained := 0.0
+	for _, x := range r.sweep {
+		cpu, busy := "-", "-"
+		if c, n := x.cpu, x.latencyEvents*max(1, len(x.rounds)); c.known && n > 0 && c.total > 0 {
+			us := func(s float64) float64 { return s / float64(n) * 1e6 }
+			redis := "-"
+			if r.opts.store == "redis" {
+				redis = strconv.FormatFloat(us(c.redis), 'f', 1, 64)
+			}
+			cpu = fmt.Sprintf("%.1f / %s / %.1f µs", us(c.sluice), redis, us(c.load))
+			busy = fmt.Sprintf("%.0f%%", 100*c.busy/c.total)
+		}
+		fmt.Fprintf(w, "  %9.0f %9.0f %9s %9s %9s  %-22s %s\n", x.rate, x.achieved, x.p50.Round(10*time.Microsecond),
+			x.p99.Round(10*time.Microsecond), x.p999.Round(10*time.Microsecond), cpu, busy)
+		if x.p99 <= r.opts.p99Target {
+			sustained = max(sustained, x.rate)
+		}
+	}
+	if sustained > 0 {
+		fmt.Fprintf(w, "sustained with p99 within %s: %.0f events/s (the highest of these rates that kept it)\n", r.opts.p99Target, sustained)
+	} else {
+		fmt.Fprintf(w, "sustained with p99 within %s: none of these rates\n", r.opts.p99Target)
+	}
+}
+
+// rateList is --rates: events/s, comma-separated.
+type rateList []float64
+
+func (l *rateList) String() string {
+	var parts []string
+	for _, r := range *l {
+		parts = append(parts, strconv.FormatFloat(r, 'f', -1, 64))
+	}
+	return strings.Join(parts, ",")
+}
+
+func (l *rateList) Set(v string) error {
+	*l = nil
+	for part := range strings.SplitSeq(v, ",") {
+		r, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
+		if err != nil || !(r > 0) || math.IsInf(r, 0) { // !(r > 0): NaN too
+			return fmt.Errorf("%q is not a rate in events/s above 0", part)
+		}
+		*l = append(*l, r)
+	}
+	if len(*l) > 10 {
+		return fmt.Errorf("%d rates, at most 10", len(*l))
+	}
+	return nil
 }
 
 func (r *benchResult) print(w io.Writer) {
@@ -131,6 +208,10 @@ func (r *benchResult) print(w io.Writer) {
 		fmt.Fprintln(w, "handler: no-op (--no-op): the producer, broker and consumer alone, nothing of Sluice's work")
 	}
 	fmt.Fprintf(w, "throughput: %.0f events/s end to end (%d alert versions written; the count depends on where batches were cut, the final alerts do not)\n", r.throughput, r.alerts)
+	if len(r.sweep) > 0 {
+		r.printSweep(w)
+		return
+	}
 	if r.latencyEvents > 0 {
 		achieved := ""
 		if r.achieved > 0 {
@@ -166,7 +247,7 @@ func (r *benchResult) print(w io.Writer) {
 func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResult, error) {
 	res := &benchResult{opts: o}
 	rounds := max(1, o.rounds)
-	load, err := startLoad(o.events, o.customers, o.partitions, rounds, cfg.Kafka.DeadLetterTopic, cfg.Kafka.AlertsTopic)
+	load, err := startLoad(o.events, o.customers, o.partitions, rounds*max(1, len(o.rates)), cfg.Kafka.DeadLetterTopic, cfg.Kafka.AlertsTopic)
 	if err != nil {
 		return nil, err
 	}
@@ -224,29 +305,55 @@ func bench(ctx context.Context, cfg *config.Config, o benchOptions) (*benchResul
 		return res, nil
 	}
 
-	// Latency: a steady stream at half the measured rate, as many events
-	// as the run lasts (a run cut short by the stream's end measures mostly
-	// its start). Bounded, as the load process holds the stream twice (its
-	// copy and the broker's log); the line says how many events it had.
-	res.rate = res.throughput / 2
-	if o.rate > 0 {
-		res.rate = o.rate
+	// Latency: a steady stream at half the measured rate (or at each rate
+	// asked for), as many events as the run lasts (a run cut short by the
+	// stream's end measures mostly its start). Bounded, as the load
+	// process holds the stream twice (its copy and the broker's log); the
+	// line says how many events it had.
+	rates := o.rates
+	if len(rates) == 0 {
+		rate := res.throughput / 2
+		if o.rate > 0 {
+			rate = o.rate
+		}
+		rates = []float64{rate}
 	}
-	total := min(maxLatencyEvents, max(1, int(res.rate*o.latency.Seconds())))
-	res.latencyEvents = total
-	for r := range rounds {
-		x, err := latencyRun(ctx, load, p, cfg, newStores, r, res.rate, total, o)
+	for i, rate := range rates {
+		x, err := latencyRounds(ctx, load, p, cfg, newStores, i*rounds, rate, o)
+		if err != nil {
+			return nil, err
+		}
+		res.sweep = append(res.sweep, x)
+	}
+	if len(o.rates) == 0 {
+		x := res.sweep[0]
+		res.sweep = nil
+		res.rate, res.rounds = x.rate, x.rounds
+		res.latencyEvents, res.achieved, res.steps, res.window, res.cpu = x.latencyEvents, x.achieved, x.steps, x.window, x.cpu
+		res.p50, res.p99, res.p999, res.in50, res.in99 = x.p50, x.p99, x.p999, x.in50, x.in99
+	}
+	return res, nil
+}
+
+// latencyRounds runs o.rounds latency runs at rate, on the topics of
+// rounds first, first+1, ...; with more than one, the result's figures are
+// their medians, its CPU and window counts their sums and its steps all
+// their batches.
+func latencyRounds(ctx context.Context, load *loadProc, p *parts, cfg *config.Config, newStores func(string) (stores, func(), error),
+	first int, rate float64, o benchOptions) (*benchResult, error) {
+	total := min(maxLatencyEvents, max(1, int(rate*o.latency.Seconds())))
+	res := &benchResult{opts: o, rate: rate, latencyEvents: total}
+	for r := range max(1, o.rounds) {
+		x, err := latencyRun(ctx, load, p, cfg, newStores, first+r, rate, total, o)
 		if err != nil {
 			return nil, err
 		}
 		res.rounds = append(res.rounds, x)
 	}
-	if rounds == 1 {
+	if len(res.rounds) == 1 {
 		x := res.rounds[0]
-		res.rounds = nil
-		res.latencyEvents, res.achieved, res.steps, res.window, res.cpu = x.latencyEvents, x.achieved, x.steps, x.window, x.cpu
-		res.p50, res.p99, res.p999, res.in50, res.in99 = x.p50, x.p99, x.p999, x.in50, x.in99
-		return res, nil
+		x.opts = o
+		return x, nil
 	}
 	med := func(f func(*benchResult) time.Duration) time.Duration {
 		ds := make([]time.Duration, len(res.rounds))

@@ -151,3 +151,84 @@ func TestBenchRounds(t *testing.T) {
 		t.Errorf("bench output lacks the rounds:\n%s", out.String())
 	}
 }
+
+// TestBenchRates: --rates runs the latency at each rate, every round of
+// each on a stream of its own, and prints a row a rate and the highest
+// rate whose p99 kept within the target.
+func TestBenchRates(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a load process and runs the stream four times")
+	}
+	cfg := testConfig(t)
+	rates := []float64{2000, 4000}
+	res, err := bench(context.Background(), cfg, benchOptions{store: "memory", events: 3000, partitions: 4, latency: 500 * time.Millisecond,
+		rates: rates, rounds: 2, p99Target: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.sweep) != len(rates) {
+		t.Fatalf("%d rates measured, want %d", len(res.sweep), len(rates))
+	}
+	for i, x := range res.sweep {
+		if x.rate != rates[i] || len(x.rounds) != 2 {
+			t.Errorf("rate %d: %v events/s in %d rounds, want %v in 2", i, x.rate, len(x.rounds), rates[i])
+		}
+		for j, y := range x.rounds {
+			if want := int(rates[i] / 2); y.latencyEvents != want {
+				t.Errorf("rate %v round %d handled %d events, want %d (each round its own stream)", x.rate, j+1, y.latencyEvents, want)
+			}
+		}
+		if x.p99 <= 0 || x.p99 > 5*time.Second {
+			t.Errorf("rate %v: p99 %v", x.rate, x.p99)
+		}
+	}
+	var out strings.Builder
+	res.print(&out)
+	for _, want := range []string{"latency by offered rate", "medians of 2 rounds", "\n       2000 ", "\n       4000 ",
+		"sustained with p99 within 1h0m0s: 4000 events/s"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("bench output lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	// A target no rate keeps says so rather than naming one.
+	res.opts.p99Target = time.Nanosecond
+	out.Reset()
+	res.print(&out)
+	if !strings.Contains(out.String(), "sustained with p99 within 1ns: none of these rates") {
+		t.Errorf("bench output with an unmet target:\n%s", out.String())
+	}
+}
+
+func TestRateList(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []float64
+		bad  bool
+	}{
+		{in: "40000", want: []float64{40000}},
+		{in: "30000, 40000,50000.5", want: []float64{30000, 40000, 50000.5}},
+		{in: "0", bad: true},
+		{in: "-5", bad: true},
+		{in: "40000,", bad: true},
+		{in: "fast", bad: true},
+		{in: "Inf", bad: true},
+		{in: "NaN", bad: true},
+		{in: "1,2,3,4,5,6,7,8,9,10,11", bad: true},
+	} {
+		var l rateList
+		err := l.Set(tc.in)
+		if tc.bad {
+			if err == nil {
+				t.Errorf("%q: accepted as %v", tc.in, l)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(l, tc.want) {
+			t.Errorf("%q: %v, %v; want %v", tc.in, l, err, tc.want)
+		}
+		if back := l.String(); strings.ReplaceAll(tc.in, " ", "") != back {
+			t.Errorf("%q printed back as %q", tc.in, back)
+		}
+	}
+}
