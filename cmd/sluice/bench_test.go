@@ -143,6 +143,10 @@ func TestBenchRounds(t *testing.T) {
 	if c := res.cpu; !c.known || c.sluice <= 0 || c.redis <= 0 || c.load <= 0 || c.busy <= 0 || c.busy > c.total {
 		t.Errorf("CPU not measured: %+v", c)
 	}
+	// Collection is part of Sluice's CPU; a short run may have none.
+	if c := res.cpu; c.gc < 0 || c.gc > c.sluice || c.gcCycles < 0 {
+		t.Errorf("garbage collection of the run: %v s in %v cycles, of Sluice's %v s", c.gc, c.gcCycles, c.sluice)
+	}
 	if !strings.Contains(out.String(), "  CPU per event: Sluice ") {
 		t.Errorf("bench output lacks the CPU per event:\n%s", out.String())
 	}

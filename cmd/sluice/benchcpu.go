@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/metrics"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,17 +21,22 @@ import (
 // each process does much less, so the bench gives both.
 type cpuUse struct {
 	sluice, redis, load float64
+	gc, gcCycles        float64 // Sluice's garbage collection, of sluice, and its cycles
 	busy, total         float64 // the machine's, all cores
 	known               bool    // false where /proc or Redis's INFO did not answer
 }
 
 func (c cpuUse) sub(b cpuUse) cpuUse {
-	return cpuUse{c.sluice - b.sluice, c.redis - b.redis, c.load - b.load, c.busy - b.busy, c.total - b.total, c.known && b.known}
+	return cpuUse{c.sluice - b.sluice, c.redis - b.redis, c.load - b.load, c.gc - b.gc, c.gcCycles - b.gcCycles, c.busy - b.busy, c.total - b.total, c.known && b.known}
 }
 
 func (c cpuUse) add(b cpuUse) cpuUse {
-	return cpuUse{c.sluice + b.sluice, c.redis + b.redis, c.load + b.load, c.busy + b.busy, c.total + b.total, c.known && b.known}
+	return cpuUse{c.sluice + b.sluice, c.redis + b.redis, c.load + b.load, c.gc + b.gc, c.gcCycles + b.gcCycles, c.busy + b.busy, c.total + b.total, c.known && b.known}
 }
+
+// gcMetrics are the runtime's own account of its collections: their CPU
+// (its estimate: marking, assists, idle marking, pauses) and their number.
+var gcMetrics = []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/gc/cycles/total:gc-cycles"}}
 
 // cpuNow reads the CPU time of this process, of the load process and of the
 // Redis server (nil rdb: none), and the machine's.
@@ -40,6 +47,11 @@ func cpuNow(ctx context.Context, loadPid int, rdb *redis.Client) cpuUse {
 		c.known = false
 	}
 	c.sluice = float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+	ms := slices.Clone(gcMetrics)
+	metrics.Read(ms)
+	if ms[0].Value.Kind() == metrics.KindFloat64 && ms[1].Value.Kind() == metrics.KindUint64 {
+		c.gc, c.gcCycles = ms[0].Value.Float64(), float64(ms[1].Value.Uint64())
+	}
 	var ok bool
 	if c.load, ok = procCPU(loadPid); !ok {
 		c.known = false
@@ -143,6 +155,11 @@ func cpuLine(c cpuUse, events int) string {
 	}
 	us := func(s float64) string { return strconv.FormatFloat(s/float64(events)*1e6, 'f', 1, 64) }
 	line := "Sluice " + us(c.sluice) + " µs"
+	if c.gcCycles > 0 {
+		// Its harm is when it runs (every handler slows while it marks)
+		// more than how much it takes, hence the count.
+		line += fmt.Sprintf(" (garbage collection %s µs, %.0f collections)", us(c.gc), c.gcCycles)
+	}
 	if c.redis > 0 {
 		line += ", Redis " + us(c.redis) + " µs"
 	}
