@@ -21,7 +21,7 @@ import (
 // each process does much less, so the bench gives both.
 type cpuUse struct {
 	sluice, redis, load float64
-	gc, gcCycles        float64 // Sluice's garbage collection, of sluice, and its cycles
+	gc, gcCycles        float64 // of sluice: its garbage collection's CPU, and how many collections
 	busy, total         float64 // the machine's, all cores
 	known               bool    // false where /proc or Redis's INFO did not answer
 }
