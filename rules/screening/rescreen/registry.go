@@ -36,7 +36,7 @@ type Seen struct {
 // Memory and Redis implement it with the same semantics.
 type Registry interface {
 	// Record keeps, per counterparty and account, the Seen with the latest
-	// time (of equal times, the last recorded), and drops the entries older
+	// time (of equal times, the one with the smaller transaction id, whatever the order they came in), and drops the entries older
 	// than the horizon before the newest entry or beyond the size bound,
 	// oldest first. Redis does it in one round trip.
 	Record(ctx context.Context, seen []Seen) error
