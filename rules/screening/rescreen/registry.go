@@ -36,9 +36,10 @@ type Seen struct {
 // Memory and Redis implement it with the same semantics.
 type Registry interface {
 	// Record keeps, per counterparty and account, the Seen with the latest
-	// time (of equal times, the one with the smaller transaction id, whatever the order they came in), and drops the entries older
-	// than the horizon before the newest entry or beyond the size bound,
-	// oldest first. Redis does it in one round trip.
+	// time (of equal times, the one with the smaller transaction id,
+	// whatever order they came in), and drops the entries older than the
+	// horizon before the newest entry or beyond the size bound, oldest
+	// first. Redis does it in one round trip.
 	Record(ctx context.Context, seen []Seen) error
 	// Scan calls fn with every entry whose time is at or after since and
 	// within the horizon of the newest entry. Order is unspecified, and
