@@ -93,6 +93,9 @@ type Pipeline struct {
 	// step, so that batches scored at once do not both open an alert for
 	// the same subject and typology.
 	alerting sync.Mutex
+	// seen holds *[]rescreen.Seen for record: the registry copies what it
+	// keeps, so a batch's sightings slice serves the next batch.
+	seen sync.Pool
 }
 
 // tracer names the spans of the steps.
@@ -367,7 +370,11 @@ func (p *Pipeline) record(ctx context.Context, items []scoring.Item) error {
 	if p.Registry == nil {
 		return nil
 	}
-	seen := make([]rescreen.Seen, 0, len(items))
+	sp, _ := p.seen.Get().(*[]rescreen.Seen)
+	if sp == nil {
+		sp = new([]rescreen.Seen)
+	}
+	seen := (*sp)[:0]
 	for i := range items {
 		// Card merchants are screened by the card networks and acquirers
 		// and would flood the history: keep transfers.
@@ -375,8 +382,12 @@ func (p *Pipeline) record(ctx context.Context, items []scoring.Item) error {
 			seen = rescreen.AppendFromEvent(seen, items[i].Event)
 		}
 	}
-	if len(seen) == 0 {
-		return nil
+	var err error
+	if len(seen) > 0 {
+		err = p.Registry.Record(ctx, seen)
 	}
-	return p.Registry.Record(ctx, seen)
+	clear(seen) // the events' strings go with their batch
+	*sp = seen[:0]
+	p.seen.Put(sp)
+	return err
 }

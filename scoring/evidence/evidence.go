@@ -57,7 +57,8 @@ type Item struct {
 type Store interface {
 	// Add records items. An entry already there (same transaction, time
 	// and mask: a redelivery) is not added twice. Each key keeps its Keep
-	// newest entries plus as many as the call gave it.
+	// newest entries plus as many as the call gave it. Add does not keep
+	// the slice: the caller reuses it.
 	Add(ctx context.Context, items []Item) error
 	// Recent returns each key's entries, newest first (by time, ties by
 	// encoding, greatest first).

@@ -39,7 +39,8 @@ type Registry interface {
 	// time (of equal times, the one with the smaller transaction id,
 	// whatever order they came in), and drops the entries older than the
 	// horizon before the newest entry or beyond the size bound, oldest
-	// first. Redis does it in one round trip.
+	// first. Redis does it in one round trip. Record does not keep the
+	// slice: the caller reuses it.
 	Record(ctx context.Context, seen []Seen) error
 	// Scan calls fn with every entry whose time is at or after since and
 	// within the horizon of the newest entry. Order is unspecified, and
