@@ -148,16 +148,22 @@ func (r *Redis) record(ctx context.Context, seen []Seen) error {
 		order = append(order, k)
 		es = append(es, entry{ms, s})
 	}
+	var buf []byte // a chunk's stored forms, each an argument (Run does not keep them)
+	var ends []int
 	for lo := 0; lo < len(es); lo += recordChunk {
 		hi := min(lo+recordChunk, len(es))
+		buf, ends = buf[:0], ends[:0]
+		for i := lo; i < hi; i++ {
+			buf = appendSeen(buf, es[i].s)
+			ends = append(ends, len(buf))
+		}
 		args := make([]any, 0, 3+3*(hi-lo))
 		args = append(args, r.cfg.Horizon.Milliseconds(), r.cfg.MaxEntries, max(trimLimit, 2*(hi-lo)))
+		from := 0
 		for i := lo; i < hi; i++ {
-			v, err := encodeSeen(es[i].s)
-			if err != nil {
-				return fmt.Errorf("rescreen: %w", err)
-			}
-			args = append(args, order[i], strconv.FormatInt(es[i].ms, 10), v)
+			end := ends[i-lo]
+			args = append(args, order[i], strconv.FormatInt(es[i].ms, 10), buf[from:end:end])
+			from = end
 		}
 		if err := record.Run(ctx, r.rdb, []string{r.z, r.h}, args...).Err(); err != nil {
 			return fmt.Errorf("rescreen: record %d entries in Redis %s: %w", hi-lo, r.z, err)

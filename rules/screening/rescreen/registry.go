@@ -173,8 +173,90 @@ type wire struct {
 	Time         string `json:"t"`
 }
 
-func encodeSeen(s Seen) ([]byte, error) {
-	return json.Marshal(wire{s.Name, s.Wallet, s.Field, s.Account, s.CustomerID, s.CustomerName, s.TxID, s.Time.Format(time.RFC3339Nano)})
+// appendSeen appends the stored form of s: the bytes json.Marshal gives
+// for its wire form (FuzzAppendSeen holds them equal), without reflection
+// or an allocation per sighting, as every event's sightings are written.
+func appendSeen(b []byte, s Seen) []byte {
+	b = append(b, '{')
+	first := true
+	field := func(key, v string, omitEmpty bool) {
+		if omitEmpty && v == "" {
+			return
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, '"')
+		b = append(b, key...)
+		b = append(b, `":`...)
+		b = appendJSONString(b, v)
+	}
+	field("n", s.Name, true)
+	field("w", s.Wallet, true)
+	field("f", s.Field, true)
+	field("a", s.Account, false)
+	field("c", s.CustomerID, true)
+	field("cn", s.CustomerName, true)
+	field("x", s.TxID, true)
+	b = append(b, `,"t":"`...)
+	b = s.Time.AppendFormat(b, time.RFC3339Nano) // nothing in it needs escaping
+	return append(b, `"}`...)
+}
+
+// appendJSONString appends v quoted as encoding/json quotes strings: HTML
+// characters, control characters, U+2028 and U+2029 escaped, invalid UTF-8
+// as U+FFFD.
+func appendJSONString(b []byte, v string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(v); {
+		if c := v[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, v[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(v[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, v[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, v[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, v[start:]...)
+	return append(b, '"')
 }
 
 // decodeSeen reads a stored Seen; the error says what is wrong with it.

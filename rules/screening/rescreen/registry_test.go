@@ -2,6 +2,7 @@ package rescreen
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -333,8 +334,7 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func FuzzDecodeSeen(f *testing.F) {
-	b, _ := encodeSeen(Seen{Name: "Tren de Aragua", Field: "to.name", Account: "A1", CustomerID: "C1", TxID: "tx1", Time: t0})
-	f.Add(b)
+	f.Add(appendSeen(nil, Seen{Name: "Tren de Aragua", Field: "to.name", Account: "A1", CustomerID: "C1", TxID: "tx1", Time: t0}))
 	f.Add([]byte(`{"a":"A1","n":"X","t":"2025-01-01T00:00:00Z"}`))
 	f.Add([]byte(`{"a":"","t":"bad"}`))
 	f.Add([]byte(`[]`))
@@ -343,10 +343,7 @@ func FuzzDecodeSeen(f *testing.F) {
 		if err != nil {
 			return
 		}
-		again, err := encodeSeen(s)
-		if err != nil {
-			t.Fatal(err)
-		}
+		again := appendSeen(nil, s)
 		s2, err := decodeSeen(again)
 		if err != nil {
 			t.Fatalf("re-decoding %s: %v", again, err)
@@ -357,6 +354,32 @@ func FuzzDecodeSeen(f *testing.F) {
 		s2.Time = s.Time
 		if s2 != s {
 			t.Fatalf("round trip: %+v != %+v", s2, s)
+		}
+	})
+}
+
+// FuzzAppendSeen: the stored form is exactly what encoding/json gives for
+// the wire form (the encoder before appendSeen), whatever the strings hold
+// (quotes, HTML and control characters, U+2028, invalid UTF-8), and it
+// reads back.
+func FuzzAppendSeen(f *testing.F) {
+	f.Add("Tren de Aragua", "", "to.name", "A1", "C1", "Ana <Pérez> & \"Co\"", "tx1", int64(1735689600123456789))
+	f.Add("", "0x7f\x00\x1f\t\n\r\b\f", "from.wallet", "A\u2028B\u2029", "", "", "", int64(0))
+	f.Add("\xff\xfe bad \xc3", "w", "", "", "c", "\u00e9\U0001F600", "x", int64(-1))
+	f.Fuzz(func(t *testing.T, name, wallet, field, account, customer, customerName, tx string, ns int64) {
+		s := Seen{Name: name, Wallet: wallet, Field: field, Account: account, CustomerID: customer, CustomerName: customerName,
+			TxID: tx, Time: time.Unix(0, ns).UTC()}
+		want, err := json.Marshal(wire{s.Name, s.Wallet, s.Field, s.Account, s.CustomerID, s.CustomerName, s.TxID, s.Time.Format(time.RFC3339Nano)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := appendSeen([]byte("prefix"), s)
+		if string(got[len("prefix"):]) != string(want) {
+			t.Fatalf("appendSeen:\n got %s\nwant %s", got[len("prefix"):], want)
+		}
+		var w wire
+		if err := json.Unmarshal(got[len("prefix"):], &w); err != nil {
+			t.Fatalf("%s does not read back: %v", got, err)
 		}
 	})
 }
