@@ -283,6 +283,7 @@ func sameEvent(a, b *Event) bool {
 	}
 	x, y := *a, *b
 	x.Time, y.Time = time.Time{}, time.Time{}
+	x.blk, y.blk = nil, nil // where it was made, not what it says
 	if len(x.Attrs) == 0 {
 		x.Attrs = nil
 	}

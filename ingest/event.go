@@ -33,6 +33,10 @@ type Event struct {
 	Memo     string            `json:"memo,omitempty"`
 	Attrs    map[string]any    `json:"attrs,omitempty"`
 	Profile  map[string]string `json:"-"` // filled by enrichment, never decoded
+
+	// blk is the block Decode made the event in (nil otherwise), which
+	// Release gives back.
+	blk *eventBlock
 }
 
 // Location is where a transaction was conducted.

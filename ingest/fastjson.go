@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/bits"
 	"strings"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -626,6 +627,24 @@ type eventBlock struct {
 	time     string
 }
 
+// blocks are event blocks given back by Release: a block is half of what
+// decoding an event allocates, and a stream decodes every event once.
+var blocks = sync.Pool{New: func() any { return new(eventBlock) }}
+
+// Release gives back the memory of events made by Decoder.Decode, for
+// the next events to reuse. Nothing may use them, their parties or their
+// location afterwards (each is zeroed, so what still does sees empty
+// fields); their strings stay valid, as they are not in the block. Events
+// made otherwise, copies of events and nil are left alone.
+func Release(e *Event) {
+	if e == nil || e.blk == nil || &e.blk.ev != e {
+		return
+	}
+	b := e.blk
+	*b = eventBlock{}
+	blocks.Put(b)
+}
+
 // arena copies an event's strings into one buffer, grown once to fit them
 // all, so that they cost a single allocation whatever their number. (Codes
 // such as currencies are not interned: that would save no allocation, only
@@ -662,7 +681,8 @@ func (d Decoder) build(s *fastScanner) (*Event, error) {
 	}
 	a.sb.Grow(int(size)) // unescaping never makes a string longer
 
-	blk := new(eventBlock)
+	blk := blocks.Get().(*eventBlock)
+	blk.ev.blk = blk
 	var w wireEvent
 	if s.f[fID].set {
 		blk.ev.ID = a.str(s.f[fID])
@@ -709,7 +729,11 @@ func (d Decoder) build(s *fastScanner) (*Event, error) {
 			a.attrs(s, int(o.lo), w.attrs)
 		}
 	}
-	return d.validate(&w, &blk.ev)
+	e, err := d.validate(&w, &blk.ev)
+	if err != nil {
+		Release(&blk.ev)
+	}
+	return e, err
 }
 
 func (a *arena) party(f []span) Party {

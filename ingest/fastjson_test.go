@@ -217,6 +217,7 @@ func identical(a, b *Event) bool {
 	_, ob := b.Time.Zone()
 	x, y := *a, *b
 	x.Time, y.Time = time.Time{}, time.Time{}
+	x.blk, y.blk = nil, nil // where it was made, not what it says
 	return oa == ob && reflect.DeepEqual(x, y)
 }
 
@@ -248,5 +249,49 @@ func BenchmarkDecodeSlow(b *testing.B) {
 		if _, err := (Decoder{}).decodeSlow(msg); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestRelease: a released event is zeroed (so that anything still using
+// it sees empty fields, not another event's) while the strings read from
+// it stay intact; copies, events made otherwise and nil are left alone.
+func TestRelease(t *testing.T) {
+	var d Decoder
+	e, err := d.Decode([]byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, name := e.ID, e.To.Name
+	cp := *e
+	Release(&cp) // a copy: not the block's own event
+	if e.ID != "tx-1" || e.To == nil {
+		t.Fatalf("releasing a copy changed the event: %+v", e)
+	}
+	to := e.To
+	Release(e)
+	if e.ID != "" || e.To != nil || e.From != nil || e.Location != nil || !e.Time.IsZero() || to.Name != "" {
+		t.Errorf("a released event keeps its fields: %+v, to %+v", e, to)
+	}
+	if id != "tx-1" || name != "Jane Doe" {
+		t.Errorf("strings read before the release changed: %q, %q", id, name)
+	}
+	Release(e) // twice: already given back, nothing happens
+	Release(nil)
+	lit := &Event{ID: "x"}
+	Release(lit)
+	if lit.ID != "x" {
+		t.Errorf("an event not made by Decode was released: %+v", lit)
+	}
+
+	// The next events decode whole, whether or not they reuse the block.
+	for range 3 {
+		e2, err := d.Decode([]byte(good))
+		if err != nil || e2.ID != "tx-1" || e2.To == nil || e2.To.Name != "Jane Doe" || e2.From == nil {
+			t.Fatalf("decoding after a release: %+v, %v", e2, err)
+		}
+		Release(e2)
+	}
+	if _, err := d.Decode([]byte(strings.Replace(good, `"currency":"CAD"`, `"currency":"XXQ"`, 1))); err == nil {
+		t.Fatal("a bad currency decoded") // its block went back on the error
 	}
 }

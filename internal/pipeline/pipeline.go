@@ -201,6 +201,14 @@ func (p *Pipeline) Finish(ctx context.Context, st *Staged) error {
 	if p.Observe.BatchTotal != nil {
 		p.Observe.BatchTotal(len(st.batch), time.Since(st.start))
 	}
+	// What the batch made keeps no pointer into its events (alerts,
+	// evidence, windows, graph and history copy what they keep): their
+	// blocks serve the next batches. A failed batch is staged again, so
+	// only a finished one gives them back.
+	for i := range st.items {
+		ingest.Release(st.items[i].Event)
+		st.items[i].Event = nil
+	}
 	return nil
 }
 
