@@ -13,6 +13,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -96,6 +97,9 @@ type Pipeline struct {
 	// seen holds *[]rescreen.Seen for record: the registry copies what it
 	// keeps, so a batch's sightings slice serves the next batch.
 	seen sync.Pool
+	// staged holds the *Staged of finished batches, whose slices serve the
+	// next ones.
+	staged sync.Pool
 }
 
 // tracer names the spans of the steps.
@@ -132,12 +136,17 @@ type Staged struct {
 
 // Stage decodes a batch and prepares its scoring: the work that touches no
 // store, which may run ahead while Finish works on earlier batches. A
-// Staged is finished once; after an error, stage the batch again.
+// Staged is finished once; after an error, stage the batch again. A
+// finished one (and its events) serves a later Stage: keep neither.
 func (p *Pipeline) Stage(batch []Raw) *Staged {
-	st := &Staged{start: time.Now(), batch: batch}
+	st, _ := p.staged.Get().(*Staged)
+	if st == nil {
+		st = &Staged{}
+	}
+	st.start, st.batch = time.Now(), batch
 	events, errs := p.decode(batch)
-	st.items = make([]scoring.Item, 0, len(batch))
-	st.raws = make([]*Raw, 0, len(batch))
+	st.items = slices.Grow(st.items[:0], len(batch))
+	st.raws = slices.Grow(st.raws[:0], len(batch))
 	for i := range batch {
 		r := &batch[i]
 		if err := errs[i]; err != nil {
@@ -207,8 +216,12 @@ func (p *Pipeline) Finish(ctx context.Context, st *Staged) error {
 	// only a finished one gives them back.
 	for i := range st.items {
 		ingest.Release(st.items[i].Event)
-		st.items[i].Event = nil
 	}
+	clear(st.items)
+	clear(st.raws)
+	clear(st.rejects)
+	*st = Staged{items: st.items[:0], raws: st.raws[:0], rejects: st.rejects[:0]}
+	p.staged.Put(st)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -17,6 +18,24 @@ type Redis struct {
 	rdb  redis.UniversalClient
 	z, h string
 	held *writeback.Buffer[Seen] // see WriteBack
+	// scratch holds *recordScratch: record runs for every flush, and its
+	// working set serves the next one.
+	scratch sync.Pool
+}
+
+// recordScratch is record's working set.
+type recordScratch struct {
+	latest map[string]int // member -> index in es
+	order  []string       // members, in es's order
+	es     []sighting
+	buf    []byte // a chunk's stored forms, each an argument (Run does not keep them)
+	ends   []int
+	args   []any
+}
+
+type sighting struct {
+	ms int64
+	s  Seen
 }
 
 // NewRedis returns a registry on rdb under cfg.Prefix.
@@ -127,44 +146,49 @@ const recordChunk = 100
 
 // record writes checked sightings, a script call per recordChunk entries.
 func (r *Redis) record(ctx context.Context, seen []Seen) error {
+	sc, _ := r.scratch.Get().(*recordScratch)
+	if sc == nil {
+		sc = &recordScratch{latest: map[string]int{}}
+	}
+	defer func() {
+		clear(sc.latest)
+		clear(sc.order)
+		clear(sc.es)
+		clear(sc.args)
+		sc.order, sc.es, sc.args = sc.order[:0], sc.es[:0], sc.args[:0]
+		r.scratch.Put(sc)
+	}()
 	// The latest of the batch per member (of the same time, the smaller
 	// transaction id): the script does the same against what is stored.
-	type entry struct {
-		ms int64
-		s  Seen
-	}
-	latest := make(map[string]int, len(seen))
-	order := make([]string, 0, len(seen))
-	es := make([]entry, 0, len(seen))
+	latest, order, es := sc.latest, sc.order[:0], sc.es[:0]
 	for _, s := range seen {
 		k, ms := s.member(), s.Time.UnixMilli()
 		if i, ok := latest[k]; ok {
 			if later(ms, s.TxID, es[i].ms, es[i].s.TxID) {
-				es[i] = entry{ms, s}
+				es[i] = sighting{ms, s}
 			}
 			continue
 		}
 		latest[k] = len(es)
 		order = append(order, k)
-		es = append(es, entry{ms, s})
+		es = append(es, sighting{ms, s})
 	}
-	var buf []byte // a chunk's stored forms, each an argument (Run does not keep them)
-	var ends []int
+	sc.order, sc.es = order, es
 	for lo := 0; lo < len(es); lo += recordChunk {
 		hi := min(lo+recordChunk, len(es))
-		buf, ends = buf[:0], ends[:0]
+		buf, ends := sc.buf[:0], sc.ends[:0]
 		for i := lo; i < hi; i++ {
 			buf = appendSeen(buf, es[i].s)
 			ends = append(ends, len(buf))
 		}
-		args := make([]any, 0, 3+3*(hi-lo))
-		args = append(args, r.cfg.Horizon.Milliseconds(), r.cfg.MaxEntries, max(trimLimit, 2*(hi-lo)))
+		args := append(sc.args[:0], r.cfg.Horizon.Milliseconds(), r.cfg.MaxEntries, max(trimLimit, 2*(hi-lo)))
 		from := 0
 		for i := lo; i < hi; i++ {
 			end := ends[i-lo]
 			args = append(args, order[i], strconv.FormatInt(es[i].ms, 10), buf[from:end:end])
 			from = end
 		}
+		sc.buf, sc.ends, sc.args = buf, ends, args
 		if err := record.Run(ctx, r.rdb, []string{r.z, r.h}, args...).Err(); err != nil {
 			return fmt.Errorf("rescreen: record %d entries in Redis %s: %w", hi-lo, r.z, err)
 		}
