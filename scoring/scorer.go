@@ -7,7 +7,6 @@ import (
 	"math"
 	"runtime"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -125,7 +124,7 @@ type Scorer struct {
 	Graph graph.Store
 
 	mu        sync.Mutex
-	watermark map[string]int64 // newest event time per partition or file, unix ms
+	watermark map[source]int64 // newest event time per partition or file, unix ms
 	layouts   sync.Map         // *rules.Set -> *layout
 	evals     sync.Pool
 	// scratches are the idle scratches, kept rather than pooled: a
@@ -143,7 +142,7 @@ func New(cfg Config, rs *rules.Holder, store window.Store, rates *fx.Table, scre
 	if rs == nil || store == nil || rates == nil {
 		return nil, errors.New("scoring: rules, store and fx table are required")
 	}
-	return &Scorer{cfg: cfg, rules: rs, store: store, fx: rates, screener: screener, profiles: profiles, watermark: map[string]int64{}}, nil
+	return &Scorer{cfg: cfg, rules: rs, store: store, fx: rates, screener: screener, profiles: profiles, watermark: map[source]int64{}}, nil
 }
 
 // Rules returns the rule-set holder.
@@ -376,6 +375,13 @@ func (s *slab[T]) reset() {
 	s.used = 0
 }
 
+// source is where events come from in order: a file, or a topic's
+// partition. Watermarks are kept per source.
+type source struct {
+	file, topic string
+	partition   int32
+}
+
 // scratch is what scoring a batch needs besides its results: the events'
 // preparations and one arena per worker.
 type scratch struct {
@@ -385,6 +391,8 @@ type scratch struct {
 	// the stores copy what they keep, so the slices serve batch after batch.
 	items  []evidence.Item
 	itemAt []int
+	preps  []*prepared // the events applied (not late, not failed)
+	parts  [][]Finding // each event's findings
 }
 
 func (s *Scorer) scratch(n int) *scratch {
@@ -407,7 +415,9 @@ func (s *Scorer) scratch(n int) *scratch {
 func (s *Scorer) release(sc *scratch) {
 	clear(sc.prepped)
 	clear(sc.items)
-	sc.items, sc.itemAt = sc.items[:0], sc.itemAt[:0]
+	clear(sc.preps)
+	clear(sc.parts)
+	sc.items, sc.itemAt, sc.preps, sc.parts = sc.items[:0], sc.itemAt[:0], sc.preps[:0], sc.parts[:0]
 	for _, a := range sc.arenas {
 		a.reset()
 	}
@@ -458,8 +468,9 @@ func (s *Scorer) Apply(ctx context.Context, pb *Prepared) (findings []Finding, r
 	defer s.release(sc)
 	// Watermarks move only when the batch succeeds, so a retried batch sees
 	// the same lateness decisions as its first attempt.
-	marks := map[string]int64{}
-	preps := make([]*prepared, 0, len(batch))
+	marks := map[source]int64{}
+	preps := slices.Grow(sc.preps[:0], len(batch))
+	defer func() { sc.preps = preps }()
 	nups := 0
 	for i := range batch {
 		if de := s.checkLate(&batch[i], marks); de != nil {
@@ -518,7 +529,8 @@ func (s *Scorer) Apply(ctx context.Context, pb *Prepared) (findings []Finding, r
 	if s.screener != nil {
 		lists = s.screener.Hash()
 	}
-	parts := make([][]Finding, len(preps))
+	parts := slices.Grow(sc.parts[:0], len(preps))[:len(preps)]
+	sc.parts = parts
 	s.timed(StepEvaluate, func() error {
 		s.parallel(set, sc, len(preps), func(ev *rules.Evaluator, a *arena, lo, hi int) {
 			for k := lo; k < hi; k++ {
@@ -592,10 +604,10 @@ func (s *Scorer) evaluator(set *rules.Set) *rules.Evaluator {
 
 // checkLate applies the lateness bound against the newest event time seen
 // in the item's partition (or file); marks holds the batch's own progress.
-func (s *Scorer) checkLate(it *Item, marks map[string]int64) *ingest.DecodeError {
-	src := it.Pos.File
-	if src == "" {
-		src = it.Pos.Topic + "/" + strconv.Itoa(int(it.Pos.Partition))
+func (s *Scorer) checkLate(it *Item, marks map[source]int64) *ingest.DecodeError {
+	src := source{file: it.Pos.File}
+	if src.file == "" {
+		src.topic, src.partition = it.Pos.Topic, it.Pos.Partition
 	}
 	t := it.Event.Time.UnixMilli()
 	wm, ok := marks[src]
