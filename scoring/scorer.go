@@ -470,7 +470,6 @@ func (s *Scorer) Apply(ctx context.Context, pb *Prepared) (findings []Finding, r
 	// the same lateness decisions as its first attempt.
 	marks := map[source]int64{}
 	preps := slices.Grow(sc.preps[:0], len(batch))
-	defer func() { sc.preps = preps }()
 	nups := 0
 	for i := range batch {
 		if de := s.checkLate(&batch[i], marks); de != nil {
@@ -485,6 +484,7 @@ func (s *Scorer) Apply(ctx context.Context, pb *Prepared) (findings []Finding, r
 		preps = append(preps, p)
 		nups += len(p.ups)
 	}
+	sc.preps = preps
 	updates := make([]*window.Update, 0, nups)
 	for _, p := range preps {
 		for i := range p.ups {
@@ -927,7 +927,6 @@ const MaxEvidence = 100
 // event's place in preps.
 func (s *Scorer) evidenceItems(sc *scratch, set *rules.Set, lay *layout, preps []*prepared) ([]evidence.Item, []int) {
 	items, at := slices.Grow(sc.items[:0], 2*len(preps)), sc.itemAt[:0]
-	defer func() { sc.items, sc.itemAt = items, at }()
 	words := (len(set.Features) + 63) / 64
 	for pi, p := range preps {
 		e := p.item.Event
@@ -960,6 +959,7 @@ func (s *Scorer) evidenceItems(sc *scratch, set *rules.Set, lay *layout, preps [
 			}
 		}
 	}
+	sc.items, sc.itemAt = items, at
 	return items, at
 }
 
