@@ -140,6 +140,9 @@ type benchResult struct {
 	sweep []*benchResult
 }
 
+// handled is how many events the latency run handled, all its rounds'.
+func (r *benchResult) handled() int { return r.latencyEvents * max(1, len(r.rounds)) }
+
 // printSweep prints the latency at each rate of --rates, a row each, and
 // the highest rate whose p99 kept within the target.
 func (r *benchResult) printSweep(w io.Writer) {
@@ -152,14 +155,13 @@ func (r *benchResult) printSweep(w io.Writer) {
 	sustained := 0.0
 	for _, x := range r.sweep {
 		cpu, busy := "-", "-"
-		if c, n := x.cpu, x.latencyEvents*max(1, len(x.rounds)); c.known && n > 0 && c.total > 0 {
-			us := func(s float64) float64 { return s / float64(n) * 1e6 }
+		if us, b, ok := x.cpu.perEvent(x.handled()); ok {
 			redis := "-"
 			if r.opts.store == "redis" {
-				redis = strconv.FormatFloat(us(c.redis), 'f', 1, 64)
+				redis = strconv.FormatFloat(us.redis, 'f', 1, 64)
 			}
-			cpu = fmt.Sprintf("%.1f / %s / %.1f µs", us(c.sluice), redis, us(c.load))
-			busy = fmt.Sprintf("%.0f%%", 100*c.busy/c.total)
+			cpu = fmt.Sprintf("%.1f / %s / %.1f µs", us.sluice, redis, us.load)
+			busy = fmt.Sprintf("%.0f%%", 100*b)
 		}
 		fmt.Fprintf(w, "  %9.0f %9.0f %9s %9s %9s  %-22s %s\n", x.rate, x.achieved, x.p50.Round(10*time.Microsecond),
 			x.p99.Round(10*time.Microsecond), x.p999.Round(10*time.Microsecond), cpu, busy)
@@ -231,11 +233,11 @@ func (r *benchResult) print(w io.Writer) {
 				x.in50.Round(10*time.Microsecond), x.in99.Round(10*time.Microsecond))
 		}
 		if ws := r.window; ws.Writes > 0 {
-			k := float64(r.latencyEvents*max(1, len(r.rounds))) / 1000
+			k := float64(r.handled()) / 1000
 			fmt.Fprintf(w, "  the window store, per 1,000 events: %.0f keys written, %.0f read (not cached, or changed by the other worker), %.1f writes refused as another writer was first\n",
 				float64(ws.Writes)/k, float64(ws.Misses)/k, float64(ws.Conflicts)/k)
 		}
-		if line := cpuLine(r.cpu, r.latencyEvents*max(1, len(r.rounds))); line != "" {
+		if line := cpuLine(r.cpu, r.handled()); line != "" {
 			fmt.Fprintf(w, "  CPU per event: %s\n", line)
 		}
 		if line := stepsLine(r.steps); line != "" {

@@ -150,18 +150,30 @@ func machineCPU() (busy, total float64, ok bool) {
 // cpuLine says what an event cost each process in CPU, and how busy the
 // machine was, over events.
 func cpuLine(c cpuUse, events int) string {
-	if !c.known || events == 0 || c.total <= 0 {
+	us, busy, ok := c.perEvent(events)
+	if !ok {
 		return ""
 	}
-	us := func(s float64) string { return strconv.FormatFloat(s/float64(events)*1e6, 'f', 1, 64) }
-	line := "Sluice " + us(c.sluice) + " µs"
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
+	line := "Sluice " + f(us.sluice) + " µs"
 	if c.gcCycles > 0 {
 		// Its harm is when it runs (every handler slows while it marks)
 		// more than how much it takes, hence the count.
-		line += fmt.Sprintf(" (garbage collection %s µs, %.0f collections)", us(c.gc), c.gcCycles)
+		line += fmt.Sprintf(" (garbage collection %s µs, %.0f collections)", f(us.gc), c.gcCycles)
 	}
 	if c.redis > 0 {
-		line += ", Redis " + us(c.redis) + " µs"
+		line += ", Redis " + f(us.redis) + " µs"
 	}
-	return fmt.Sprintf("%s, the load process (producer and broker) %s µs; the machine's cores were %.0f%% busy", line, us(c.load), 100*c.busy/c.total)
+	return fmt.Sprintf("%s, the load process (producer and broker) %s µs; the machine's cores were %.0f%% busy", line, f(us.load), 100*busy)
+}
+
+// perEvent is the processes' CPU in microseconds an event over events
+// (sluice, gc, redis, load) and the share of the machine that was busy;
+// false where it was not measured.
+func (c cpuUse) perEvent(events int) (us cpuUse, busy float64, ok bool) {
+	if !c.known || events == 0 || c.total <= 0 {
+		return cpuUse{}, 0, false
+	}
+	k := 1e6 / float64(events)
+	return cpuUse{sluice: c.sluice * k, gc: c.gc * k, redis: c.redis * k, load: c.load * k}, c.busy / c.total, true
 }
