@@ -14,6 +14,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,6 +49,7 @@ func benchCmd(args []string) int {
 	fs.Var(&rates, "rates", "latency runs at each of these comma-separated `events/s` (instead of --rate), printed as a table with the highest rate whose p99 is within --p99: how latency grows with load, and what rate this machine sustains")
 	p99Target := fs.Duration("p99", 25*time.Millisecond, "with --rates, the p99 a rate must keep to count as sustained")
 	batches := fs.String("batches", "", "write the latency run's batches (start, messages, handler time, oldest event's latency) and Sluice's garbage collections to this CSV `file`, to see what a latency spike lines up with")
+	traceFile := fs.String("trace", "", "write an execution trace (runtime/trace) of the first latency run to this `file`, each batch's handling a region named batch: what a slow batch waited for")
 	rounds := fs.Int("rounds", 1, "latency runs, each on its own topic with fresh stores; with more than one the line gives their medians, as these machines are noisy")
 	noop := fs.Bool("no-op", false, "hand the batches to a handler that does nothing: the producer, broker and consumer alone, the floor under the latency figures")
 	fs.Usage = func() {
@@ -87,7 +89,7 @@ func benchCmd(args []string) int {
 		return fail("bench", err)
 	}
 	defer stop()
-	res, err := bench(context.Background(), cfg, benchOptions{store: *store, redis: *redisAddr, events: *events, customers: *customers, partitions: *partitions, latency: *latencySecs, rate: *rate, rates: rates, p99Target: *p99Target, rounds: *rounds, noop: *noop, batches: *batches})
+	res, err := bench(context.Background(), cfg, benchOptions{store: *store, redis: *redisAddr, events: *events, customers: *customers, partitions: *partitions, latency: *latencySecs, rate: *rate, rates: rates, p99Target: *p99Target, rounds: *rounds, noop: *noop, batches: *batches, trace: *traceFile})
 	if err != nil {
 		return fail("bench", err)
 	}
@@ -109,6 +111,7 @@ type benchOptions struct {
 	rounds             int           // latency runs (0 or 1: one)
 	noop               bool          // a handler that does nothing
 	batches            string        // CSV file of the latency run's batches
+	trace              string        // execution trace of the first latency run
 }
 
 type benchResult struct {
@@ -432,6 +435,13 @@ func latencyRun(ctx context.Context, load *loadProc, p *parts, cfg *config.Confi
 		defer rdb.Close()
 	}
 	cpu0 := cpuNow(ctx, load.cmd.Process.Pid, rdb)
+	if o.trace != "" && round == 0 {
+		stop, err := startTrace(o.trace)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+	}
 	_, _, _, lats, err := consume(lctx, p, cfg, latencyTopicOf(round), st, total, o.noop, func(m *kafka.Message) time.Time { return m.Time })
 	if err != nil {
 		return nil, err
@@ -584,6 +594,7 @@ func consume(ctx context.Context, p *parts, cfg *config.Config, topic string, st
 	t0 := time.Now()
 	h := func(ctx context.Context, msgs []kafka.Message) error {
 		in := time.Now()
+		defer trace.StartRegion(ctx, "batch").End()
 		if !noop {
 			if err := pr.handle(ctx, msgs); err != nil {
 				return err
@@ -643,4 +654,17 @@ func cpuModel() string {
 		}
 	}
 	return runtime.GOARCH
+}
+
+// startTrace starts an execution trace into path; stop ends it.
+func startTrace(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := trace.Start(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { trace.Stop(); f.Close() }, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -31,7 +32,8 @@ func TestBench(t *testing.T) {
 	cfg := testConfig(t)
 	const events, rate = 3000, 4000
 	csv := filepath.Join(t.TempDir(), "batches.csv")
-	res, err := bench(context.Background(), cfg, benchOptions{store: "memory", events: events, partitions: 4, latency: time.Second, rate: rate, batches: csv})
+	tr := filepath.Join(t.TempDir(), "latency.trace")
+	res, err := bench(context.Background(), cfg, benchOptions{store: "memory", events: events, partitions: 4, latency: time.Second, rate: rate, batches: csv, trace: tr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +93,10 @@ func TestBench(t *testing.T) {
 	}
 	if res.rules == 0 || res.ruleset == "" {
 		t.Errorf("rule set not reported: %d rules, hash %q", res.rules, res.ruleset)
+	}
+	// An execution trace of the latency run, its batches as regions.
+	if b, err := os.ReadFile(tr); err != nil || !bytes.HasPrefix(b, []byte("go 1.")) || !bytes.Contains(b, []byte("batch")) {
+		t.Errorf("trace file: %d bytes, err %v; want a runtime/trace with batch regions", len(b), err)
 	}
 }
 

@@ -13,6 +13,7 @@ package writeback
 
 import (
 	"context"
+	"slices"
 	"sync"
 )
 
@@ -24,11 +25,20 @@ type Buffer[T any] struct {
 	mu      sync.Mutex
 	pending []T
 	spare   []T // the last written slice, reused (write does not keep it)
+	// The writes under way, oldest first. A Flush waits for all that began
+	// before it, so one that returns nil has written everything added
+	// before it began, even items another flush had taken and was still
+	// writing. A FlushWith waits only for those holding an item it writes:
+	// a batch that reads a few keys does not wait behind the background
+	// flush of every other key (which may take several round trips).
+	flights []*flight[T]
+}
 
-	// One write at a time: a Flush that returns nil has then written
-	// everything added before it began, even items another flush had
-	// taken and was still writing.
-	writing sync.Mutex
+// flight is a write under way.
+type flight[T any] struct {
+	items []T
+	done  chan struct{} // closed when the write has ended, err then set
+	err   error
 }
 
 // New returns a buffer that writes with write and holds at most max items
@@ -75,17 +85,17 @@ func (b *Buffer[T]) Flush(ctx context.Context) error {
 	if b == nil {
 		return nil
 	}
-	b.writing.Lock()
-	defer b.writing.Unlock()
 	b.mu.Lock()
 	items := b.pending
 	b.pending = nil
+	f, earlier := b.begin(items, nil)
 	b.mu.Unlock()
-	if len(items) == 0 {
-		return nil
+	err := b.wait(ctx, earlier)
+	if err == nil && len(items) > 0 {
+		err = b.write(ctx, items)
 	}
-	if err := b.write(ctx, items); err != nil {
-		b.putBack(items)
+	b.end(f, err)
+	if err != nil {
 		return err
 	}
 	clear(items)
@@ -101,10 +111,10 @@ func (b *Buffer[T]) Flush(ctx context.Context) error {
 // for which which reports true, and every such item added before it was
 // called; the others stay held. fn is called even when it has nothing to
 // write: it writes the items and may read, in the same round trip, what
-// must see them.
+// must see them. It waits only for the writes under way that hold such
+// items, so fn may run beside a flush of other items: the store's writes
+// of different items must not depend on each other's order.
 func (b *Buffer[T]) FlushWith(ctx context.Context, which func(T) bool, fn func(ctx context.Context, items []T) error) error {
-	b.writing.Lock()
-	defer b.writing.Unlock()
 	b.mu.Lock()
 	// The others stay in place, in their order.
 	var items []T
@@ -118,18 +128,57 @@ func (b *Buffer[T]) FlushWith(ctx context.Context, which func(T) bool, fn func(c
 	}
 	clear(b.pending[len(rest):])
 	b.pending = rest
+	f, earlier := b.begin(items, which)
 	b.mu.Unlock()
-	if err := fn(ctx, items); err != nil {
-		b.putBack(items)
-		return err
+	err := b.wait(ctx, earlier)
+	if err == nil {
+		err = fn(ctx, items)
+	}
+	b.end(f, err)
+	return err
+}
+
+// begin records a write of items under way and returns it with the writes
+// before it that it must wait for: those holding an item for which which
+// reports true, or all of them when which is nil. b.mu must be held.
+func (b *Buffer[T]) begin(items []T, which func(T) bool) (*flight[T], []*flight[T]) {
+	var earlier []*flight[T]
+	for _, e := range b.flights {
+		if which == nil || slices.ContainsFunc(e.items, which) {
+			earlier = append(earlier, e)
+		}
+	}
+	f := &flight[T]{items: items, done: make(chan struct{})}
+	b.flights = append(b.flights, f)
+	return f, earlier
+}
+
+// wait waits for the writes fs. One that failed put its items back, so
+// they are not written yet: the write waiting for it fails too, and the
+// next flush writes them.
+func (b *Buffer[T]) wait(ctx context.Context, fs []*flight[T]) error {
+	for _, e := range fs {
+		select {
+		case <-e.done:
+			if e.err != nil {
+				return e.err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	return nil
 }
 
-// putBack holds items that could not be written again, before what was
-// added meanwhile.
-func (b *Buffer[T]) putBack(items []T) {
+// end ends the write f: with err, its items are held again (before what
+// was added meanwhile) before anyone waiting for it hears of the failure.
+func (b *Buffer[T]) end(f *flight[T], err error) {
 	b.mu.Lock()
-	b.pending = append(items, b.pending...)
+	if err != nil && len(f.items) > 0 {
+		b.pending = append(f.items, b.pending...)
+	}
+	b.flights = slices.DeleteFunc(b.flights, func(e *flight[T]) bool { return e == f })
 	b.mu.Unlock()
+	f.err = err
+	close(f.done)
 }

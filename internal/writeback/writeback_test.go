@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 )
 
 // store records what was written, failing while down is set.
@@ -170,5 +171,115 @@ func TestNilBuffer(t *testing.T) {
 	var b *Buffer[int]
 	if err := b.Flush(context.Background()); err != nil || b.Len() != 0 {
 		t.Fatalf("nil buffer: Flush %v, Len %d", err, b.Len())
+	}
+}
+
+// A FlushWith waits for a flush under way only when that flush holds an
+// item it writes: a batch reading a few keys does not wait behind the
+// background flush of the others.
+func TestFlushWithWaitsOnlyForItsItems(t *testing.T) {
+	ctx := context.Background()
+	release := make(chan struct{})
+	started := make(chan struct{})
+	slow := func(_ context.Context, items []int) error {
+		close(started)
+		<-release
+		if items[0] == 1 {
+			return errors.New("down")
+		}
+		return nil
+	}
+	for _, tc := range []struct {
+		name     string
+		inFlight []int // what the stuck flush is writing
+		wait     bool
+		fails    bool // the stuck flush then fails
+	}{
+		{"other items", []int{3, 5}, false, false},
+		{"one of its items", []int{2, 3}, true, false},
+		{"one of its items, failing", []int{1, 2}, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			release, started = make(chan struct{}), make(chan struct{})
+			b := New(100, slow)
+			b.Add(ctx, tc.inFlight)
+			flushed := make(chan error, 1)
+			go func() { flushed <- b.Flush(ctx) }()
+			<-started
+			b.Add(ctx, []int{4})
+			even := func(x int) bool { return x%2 == 0 }
+			var got []int
+			done := make(chan error, 1)
+			go func() {
+				done <- b.FlushWith(ctx, even, func(_ context.Context, items []int) error {
+					got = items
+					return nil
+				})
+			}()
+			var err error
+			select {
+			case err = <-done:
+				if tc.wait {
+					t.Fatalf("FlushWith returned (%v) while a flush of %v was under way", err, tc.inFlight)
+				}
+				close(release)
+			case <-time.After(200 * time.Millisecond):
+				if !tc.wait {
+					t.Fatalf("FlushWith waited for a flush of %v, none of them even", tc.inFlight)
+				}
+				close(release)
+				err = <-done
+			}
+			if ferr := <-flushed; (ferr != nil) != tc.fails {
+				t.Fatalf("the stuck flush returned %v", ferr)
+			}
+			if tc.fails {
+				if err == nil {
+					t.Fatal("FlushWith returned nil though an item it must see was not written")
+				}
+				if b.Len() != 3 {
+					t.Fatalf("%d held after the failures; want all 3 held again", b.Len())
+				}
+				return
+			}
+			if err != nil || !slices.Equal(got, []int{4}) || b.Len() != 0 {
+				t.Fatalf("FlushWith wrote %v (err %v), %d held; want [4], none held", got, err, b.Len())
+			}
+		})
+	}
+}
+
+// A Flush waits for every write under way that began before it, so when
+// one of them fails, it does not report its items written.
+func TestFlushWaitsForEarlierWrites(t *testing.T) {
+	ctx := context.Background()
+	release, started := make(chan struct{}), make(chan struct{})
+	b := New(100, func(context.Context, []int) error { return nil })
+	b.Add(ctx, []int{1, 2})
+	with := make(chan error, 1)
+	go func() {
+		with <- b.FlushWith(ctx, func(int) bool { return true }, func(context.Context, []int) error {
+			close(started)
+			<-release
+			return errors.New("down")
+		})
+	}()
+	<-started
+	flushed := make(chan error, 1)
+	go func() { flushed <- b.Flush(ctx) }()
+	select {
+	case err := <-flushed:
+		t.Fatalf("Flush returned (%v) while an earlier write was under way", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	if err := <-with; err == nil {
+		t.Fatal("the failed FlushWith returned nil")
+	}
+	if err := <-flushed; err == nil {
+		t.Fatal("Flush returned nil though an earlier write of items added before it failed")
+	}
+	if err := b.Flush(ctx); err != nil || b.Len() != 0 {
+		t.Fatalf("the next flush: %v, %d held; want the items written", err, b.Len())
 	}
 }
