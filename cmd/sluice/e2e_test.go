@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -329,22 +330,22 @@ func TestBadInputDeadLetter(t *testing.T) {
 		t.Fatal(err)
 	}
 	sink := newRunSink()
-	processed := 0
+	// The handler runs on the source's workers at once.
+	var processed, seen atomic.Int64
 	pr, err := newProcessor(p, processorOptions{stores: memoryStores(cfg), log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pr.pl.Observe.Decoded = func(n int) { processed += n }
+	pr.pl.Observe.Decoded = func(n int) { processed.Add(int64(n)) }
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	total := len(values) + 1
-	seen := 0
+	total := int64(len(values) + 1)
 	_ = sink
 	err = pr.source.Run(ctx, func(ctx context.Context, msgs []kafka.Message) error {
 		if err := pr.handle(ctx, msgs); err != nil {
 			return err
 		}
-		if seen += len(msgs); seen >= total {
+		if seen.Add(int64(len(msgs))) >= total {
 			cancel()
 		}
 		return nil
@@ -353,8 +354,8 @@ func TestBadInputDeadLetter(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The too-late event is decoded (then refused by the scorer).
-	if processed != nGood+1 {
-		t.Errorf("processed %d good events, want %d", processed-1, nGood)
+	if n := processed.Load(); n != int64(nGood+1) {
+		t.Errorf("processed %d good events, want %d", n-1, nGood)
 	}
 
 	r := kgo.NewReader(kgo.ReaderConfig{Brokers: []string{b.Addr()}, Topic: "dlq", MaxBytes: 64 << 20})
