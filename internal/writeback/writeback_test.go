@@ -217,18 +217,21 @@ func TestFlushWithWaitsOnlyForItsItems(t *testing.T) {
 				})
 			}()
 			var err error
-			select {
-			case err = <-done:
-				if tc.wait {
+			if tc.wait {
+				select {
+				case err = <-done:
 					t.Fatalf("FlushWith returned (%v) while a flush of %v was under way", err, tc.inFlight)
-				}
-				close(release)
-			case <-time.After(200 * time.Millisecond):
-				if !tc.wait {
-					t.Fatalf("FlushWith waited for a flush of %v, none of them even", tc.inFlight)
+				case <-time.After(100 * time.Millisecond):
 				}
 				close(release)
 				err = <-done
+			} else {
+				select {
+				case err = <-done:
+				case <-time.After(10 * time.Second):
+					t.Fatalf("FlushWith waited for a flush of %v, none of them even", tc.inFlight)
+				}
+				close(release)
 			}
 			if ferr := <-flushed; (ferr != nil) != tc.fails {
 				t.Fatalf("the stuck flush returned %v", ferr)
