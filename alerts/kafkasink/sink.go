@@ -27,6 +27,8 @@ const DefaultTopic = "alerts"
 type Config struct {
 	Brokers []string
 	Topic   string // default DefaultTopic
+	// Security is TLS and SASL for the brokers (zero: plaintext).
+	Security kafka.Security
 	// WriteTimeout bounds one Write (default 10s).
 	WriteTimeout time.Duration
 }
@@ -75,9 +77,10 @@ func New(cfg Config) *Sink {
 		return &Sink{cfg: cfg, err: err}
 	}
 	return &Sink{cfg: cfg, w: &kafkago.Writer{
-		Addr:     kafkago.TCP(cfg.Brokers...),
-		Topic:    cfg.Topic,
-		Balancer: &kafkago.Hash{}, // by subject account
+		Addr:      kafkago.TCP(cfg.Brokers...),
+		Transport: cfg.Security.Transport(),
+		Topic:     cfg.Topic,
+		Balancer:  &kafkago.Hash{}, // by subject account
 		// kafka-go allocates room for BatchSize messages in each batch it
 		// opens: at 1000, every alert write cleared ~150 KB. A write of
 		// more alerts than this goes as several batches.
@@ -126,7 +129,7 @@ func (s *Sink) Ping(ctx context.Context) error {
 	if s.err != nil {
 		return s.err
 	}
-	return kafka.Ping(ctx, s.cfg.Brokers, s.cfg.Topic)
+	return kafka.PingWith(ctx, s.cfg.Brokers, s.cfg.Topic, s.cfg.Security)
 }
 
 // Close releases the writer's connections.

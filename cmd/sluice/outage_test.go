@@ -27,7 +27,7 @@ import (
 func startRedis(port int, dir string) (stop func(), err error) {
 	// A server that does not answer in time fails the test's first
 	// command instead, with Redis's own error.
-	stop, _, err = redisServer(fmt.Sprintf("127.0.0.1:%d", port), "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
+	stop, _, err = redisServer(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port)}, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
 		"--appendonly", "yes", "--appendfsync", "always", "--dir", dir)
 	return stop, err
 }
@@ -41,7 +41,7 @@ func startRedisSocket(t *testing.T) string {
 		t.Fatal(err)
 	}
 	sock := filepath.Join(dir, "redis.sock")
-	stop, pingErr, err := redisServer(sock, "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700", "--save", "", "--appendonly", "no", "--dir", dir)
+	stop, pingErr, err := redisServer(&redis.Options{Addr: sock}, "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700", "--save", "", "--appendonly", "no", "--dir", dir)
 	if err != nil {
 		os.RemoveAll(dir)
 		t.Fatal(err)
@@ -56,10 +56,10 @@ func startRedisSocket(t *testing.T) string {
 	return sock
 }
 
-// redisServer starts redis-server with args and waits up to 5 s for addr
-// to answer PING; pingErr is its last answer when it never did. stop ends
-// the server gracefully.
-func redisServer(addr string, args ...string) (stop func(), pingErr, err error) {
+// redisServer starts redis-server with args and waits up to 5 s for it to
+// answer PING from a client with opt; pingErr is its last answer when it
+// never did. stop ends the server gracefully.
+func redisServer(opt *redis.Options, args ...string) (stop func(), pingErr, err error) {
 	path, err := exec.LookPath("redis-server")
 	if err != nil {
 		return nil, nil, errors.New("redis-server is not installed: run deploy/test.sh (it installs Debian's redis-server)")
@@ -68,7 +68,7 @@ func redisServer(addr string, args ...string) (stop func(), pingErr, err error) 
 	if err := cmd.Start(); err != nil {
 		return nil, nil, err
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	rdb := redis.NewClient(opt)
 	defer rdb.Close()
 	for i := 0; i < 100; i++ {
 		if pingErr = rdb.Ping(context.Background()).Err(); pingErr == nil {

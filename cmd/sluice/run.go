@@ -59,8 +59,12 @@ type processorOptions struct {
 
 func newProcessor(p *parts, o processorOptions) (*processor, error) {
 	k := p.cfg.Kafka
+	sec, err := kafkaSecurity(k)
+	if err != nil {
+		return nil, err
+	}
 	pr := &processor{}
-	src, err := kafka.NewSource(kafka.SourceConfig{Brokers: k.Brokers, Topic: k.Topic, GroupID: k.Group, MaxBatch: k.MaxBatch,
+	src, err := kafka.NewSource(kafka.SourceConfig{Brokers: k.Brokers, Topic: k.Topic, GroupID: k.Group, Security: sec, MaxBatch: k.MaxBatch,
 		MaxWait: k.MaxWait, Workers: k.Workers, Logger: o.log, FetchMaxBytes: 2 * kafka.DefaultMaxMessageBytes,
 		OnRetry: func(err error, attempt int, wait time.Duration) {
 			o.log.Warn("batch failed; pausing and retrying the same batch", "err", err.Error(), "attempt", attempt, "wait", wait)
@@ -70,8 +74,8 @@ func newProcessor(p *parts, o processorOptions) (*processor, error) {
 		return nil, err
 	}
 	*pr = processor{source: src, tel: o.tel, log: o.log,
-		dlq:  kafka.NewDeadLetter(kafka.DeadLetterConfig{Brokers: k.Brokers, Topic: k.DeadLetterTopic}),
-		sink: kafkasink.New(kafkasink.Config{Brokers: k.Brokers, Topic: k.AlertsTopic})}
+		dlq:  kafka.NewDeadLetter(kafka.DeadLetterConfig{Brokers: k.Brokers, Topic: k.DeadLetterTopic, Security: sec}),
+		sink: kafkasink.New(kafkasink.Config{Brokers: k.Brokers, Topic: k.AlertsTopic, Security: sec})}
 	filter := func(as []alerts.Alert) []alerts.Alert {
 		if o.keep == nil {
 			return as
@@ -261,6 +265,22 @@ func runCmd(args []string) int {
 	return exitOK
 }
 
+// kafkaSecurity is the TLS and SASL of a configuration's Kafka section,
+// for every Kafka client of the processor.
+func kafkaSecurity(k config.Kafka) (kafka.Security, error) {
+	t, err := k.TLS.Config()
+	if err != nil {
+		return kafka.Security{}, fmt.Errorf("kafka: %w", err)
+	}
+	sec := kafka.Security{TLS: t}
+	if k.SASLMechanism != "" {
+		if sec.SASL, err = kafka.NewSASL(k.SASLMechanism, k.SASLUsername, k.SASLPassword); err != nil {
+			return kafka.Security{}, err
+		}
+	}
+	return sec, nil
+}
+
 // serve runs the production processor until ctx is done: Kafka in, Redis
 // state, alerts to Kafka and the case queue, the HTTP surface, rule and
 // list reloads. It returns an error when it cannot start or stops by itself.
@@ -271,8 +291,12 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: cfg.Redis.Addrs, Password: cfg.Redis.Password, DB: cfg.Redis.DB,
-		ReadBufferSize: redisBuffer, WriteBufferSize: redisBuffer})
+	redisTLS, err := cfg.Redis.TLS.Config()
+	if err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: cfg.Redis.Addrs, Username: cfg.Redis.Username, Password: cfg.Redis.Password,
+		DB: cfg.Redis.DB, TLSConfig: redisTLS, ReadBufferSize: redisBuffer, WriteBufferSize: redisBuffer})
 	defer rdb.Close()
 	st, err := redisStores(cfg, rdb, cfg.Redis.Prefix, cfg.Alerts.CoolDown+30*24*time.Hour)
 	if err != nil {

@@ -26,6 +26,8 @@ type SourceConfig struct {
 	Brokers []string // bootstrap host:port list
 	Topic   string
 	GroupID string
+	// Security is TLS and SASL for the brokers (zero: plaintext).
+	Security Security
 
 	// MaxBatch is the most messages handed to the handler at once.
 	MaxBatch int

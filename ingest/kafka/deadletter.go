@@ -23,6 +23,8 @@ const (
 type DeadLetterConfig struct {
 	Brokers []string
 	Topic   string // the dead-letter topic, e.g. "transactions.dlq"
+	// Security is TLS and SASL for the brokers (zero: plaintext).
+	Security Security
 	// MaxMessageBytes is the largest rejected message that can be written
 	// (default DefaultMaxMessageBytes). The dead-letter topic's
 	// max.message.bytes on the brokers must be at least as large, or the
@@ -57,6 +59,7 @@ type Reject struct {
 type DeadLetter struct {
 	topic   string
 	brokers []string
+	sec     Security
 	w       *kafkago.Writer
 	err     error // a configuration error, returned by every write
 }
@@ -70,7 +73,8 @@ func NewDeadLetter(cfg DeadLetterConfig) *DeadLetter {
 	return &DeadLetter{
 		topic:   cfg.Topic,
 		brokers: cfg.Brokers,
-		w:       newWriter(ProducerConfig{Brokers: cfg.Brokers, Topic: cfg.Topic, MaxMessageBytes: cfg.MaxMessageBytes, BatchSize: 100, Acks: -1}),
+		sec:     cfg.Security,
+		w:       newWriter(ProducerConfig{Brokers: cfg.Brokers, Topic: cfg.Topic, MaxMessageBytes: cfg.MaxMessageBytes, BatchSize: 100, Acks: -1, Security: cfg.Security}),
 	}
 }
 
@@ -131,7 +135,7 @@ func (d *DeadLetter) Ping(ctx context.Context) error {
 	if d.err != nil {
 		return d.err
 	}
-	return Ping(ctx, d.brokers, d.topic)
+	return PingWith(ctx, d.brokers, d.topic, d.sec)
 }
 
 // Close releases the writer's connections.

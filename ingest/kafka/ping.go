@@ -11,7 +11,12 @@ import (
 
 // Ping checks that one of brokers answers and that topic exists.
 func Ping(ctx context.Context, brokers []string, topic string) error {
-	_, err := partitions(ctx, &kafkago.Client{Addr: kafkago.TCP(brokers...)}, topic)
+	return PingWith(ctx, brokers, topic, Security{})
+}
+
+// PingWith is Ping over TLS or SASL.
+func PingWith(ctx context.Context, brokers []string, topic string, sec Security) error {
+	_, err := partitions(ctx, &kafkago.Client{Addr: kafkago.TCP(brokers...), Transport: sec.Transport()}, topic)
 	return err
 }
 

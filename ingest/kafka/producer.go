@@ -19,6 +19,8 @@ const DefaultMaxMessageBytes = 64 << 20
 type ProducerConfig struct {
 	Brokers []string
 	Topic   string
+	// Security is TLS and SASL for the brokers (zero: plaintext).
+	Security Security
 	// BatchSize is the most messages per produce request per partition
 	// (default 10,000). kafka-go allocates room for that many in every
 	// batch it opens, so a producer of a few messages at a time wants it
@@ -92,6 +94,7 @@ func newWriter(cfg ProducerConfig) *kafkago.Writer {
 	}
 	return &kafkago.Writer{
 		Addr:         kafkago.TCP(cfg.Brokers...),
+		Transport:    cfg.Security.Transport(),
 		Topic:        cfg.Topic,
 		Balancer:     bal,
 		BatchSize:    cfg.BatchSize,

@@ -37,7 +37,7 @@ func NewSource(cfg SourceConfig) (*Source, error) {
 	cfg.setDefaults()
 	s := &Source{
 		cfg:    cfg,
-		client: &kafkago.Client{Addr: kafkago.TCP(cfg.Brokers...), Timeout: 10 * time.Second},
+		client: &kafkago.Client{Addr: kafkago.TCP(cfg.Brokers...), Timeout: 10 * time.Second, Transport: cfg.Security.Transport()},
 	}
 	s.lag.Store(-1)
 	return s, nil
@@ -123,6 +123,7 @@ func (s *Source) readerConfig() kafkago.ReaderConfig {
 	}
 	rc := kafkago.ReaderConfig{
 		Brokers:           s.cfg.Brokers,
+		Dialer:            s.cfg.Security.dialer(),
 		GroupID:           s.cfg.GroupID,
 		Topic:             s.cfg.Topic,
 		QueueCapacity:     max(s.cfg.MaxBatch, 1024),

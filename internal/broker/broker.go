@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"strconv"
@@ -29,6 +30,18 @@ type Config struct {
 	// MaxMessageBytes is the broker's message.max.bytes (the largest
 	// produce batch it accepts). Default DefaultMaxMessageBytes.
 	MaxMessageBytes int
+	// TLS, when set, makes the broker speak TLS only.
+	TLS *tls.Config
+	// Users, when set, makes the broker demand SASL: each user logs in
+	// with its mechanism. For tests of clients' security settings.
+	Users []User
+}
+
+// User is a SASL login the broker accepts.
+type User struct {
+	Mechanism string // PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512
+	Name      string
+	Password  string
 }
 
 // Validate reports the first setting that needs fixing.
@@ -86,6 +99,15 @@ func Start(cfg Config) (*Broker, error) {
 			// stalled meanwhile, every time it doubles.
 			"log.segment.bytes": strconv.Itoa(segmentBytes),
 		}),
+	}
+	if cfg.TLS != nil {
+		opts = append(opts, kfake.TLS(cfg.TLS))
+	}
+	if len(cfg.Users) > 0 {
+		opts = append(opts, kfake.EnableSASL())
+		for _, u := range cfg.Users {
+			opts = append(opts, kfake.Superuser(u.Mechanism, u.Name, u.Password))
+		}
 	}
 	for _, t := range cfg.Topics {
 		p := t.Partitions

@@ -5,6 +5,8 @@ package config
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -48,14 +50,81 @@ type Kafka struct {
 	// go to Redis together just before.
 	CommitEvery     time.Duration `yaml:"commit_every"`
 	MaxMessageBytes int           `yaml:"max_message_bytes"`
+
+	TLS TLS `yaml:",inline"`
+	// SASL authenticates to the brokers: PLAIN (over TLS only),
+	// SCRAM-SHA-256 or SCRAM-SHA-512; empty for none. The password goes in
+	// SLUICE_KAFKA_SASL_PASSWORD, never in the file.
+	SASLMechanism string `yaml:"sasl_mechanism"`
+	SASLUsername  string `yaml:"sasl_username"`
+	SASLPassword  string `yaml:"sasl_password"`
 }
 
 // Redis holds the windows, the alert state and the case queue.
 type Redis struct {
-	Addrs    []string `yaml:"addrs"` // one address, or several for Redis Cluster
-	Password string   `yaml:"password"`
+	Addrs    []string `yaml:"addrs"`    // one address, or several for Redis Cluster
+	Username string   `yaml:"username"` // an ACL user (Redis 6+); empty for the default user
+	Password string   `yaml:"password"` // set it through SLUICE_REDIS_PASSWORD, never in the file
 	DB       int      `yaml:"db"`
 	Prefix   string   `yaml:"prefix"`
+	TLS      TLS      `yaml:",inline"`
+}
+
+// TLS is a client's TLS settings: the same keys in the kafka and redis
+// sections.
+type TLS struct {
+	Enabled    bool   `yaml:"tls"`
+	CAFile     string `yaml:"tls_ca_file"`     // the servers' CA certificates (PEM); default the system's
+	CertFile   string `yaml:"tls_cert_file"`   // Sluice's client certificate (PEM), for mutual TLS
+	KeyFile    string `yaml:"tls_key_file"`    // its private key (PEM)
+	ServerName string `yaml:"tls_server_name"` // the name the servers' certificates carry, when not the address's host
+}
+
+// Config returns the TLS configuration, nil when TLS is off. Its errors
+// name the key at fault.
+func (t TLS) Config() (*tls.Config, error) {
+	if !t.Enabled {
+		return nil, nil
+	}
+	c := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName}
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls_ca_file: %w", err)
+		}
+		c.RootCAs = x509.NewCertPool()
+		if !c.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls_ca_file: %s holds no PEM certificate", t.CAFile)
+		}
+	}
+	if t.CertFile != "" || t.KeyFile != "" {
+		if t.CertFile == "" || t.KeyFile == "" {
+			return nil, errors.New("tls_cert_file: a client certificate needs both tls_cert_file and tls_key_file")
+		}
+		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls_cert_file: %w", err)
+		}
+		c.Certificates = []tls.Certificate{cert}
+	}
+	return c, nil
+}
+
+// check returns the key at fault and why, or "" when t is sound.
+func (t TLS) check() (key, msg string) {
+	if !t.Enabled {
+		for k, v := range map[string]string{"tls_ca_file": t.CAFile, "tls_cert_file": t.CertFile, "tls_key_file": t.KeyFile, "tls_server_name": t.ServerName} {
+			if v != "" {
+				return k, "is set but tls is false: set tls: true"
+			}
+		}
+		return "", ""
+	}
+	if _, err := t.Config(); err != nil {
+		key, msg, _ := strings.Cut(err.Error(), ": ")
+		return key, msg
+	}
+	return "", ""
 }
 
 // Scoring tunes event-time windows.
@@ -190,8 +259,38 @@ func (c *Config) Validate() error {
 	if c.Kafka.MaxMessageBytes < 1024 || c.Kafka.MaxMessageBytes > 16<<20 {
 		bad("kafka", "max_message_bytes", "%d must be between 1 KiB and 16 MiB", c.Kafka.MaxMessageBytes)
 	}
+	switch m := strings.ToUpper(c.Kafka.SASLMechanism); {
+	case m == "":
+		if c.Kafka.SASLUsername != "" || c.Kafka.SASLPassword != "" {
+			bad("kafka", "sasl_mechanism", "is required with sasl_username and sasl_password: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
+		}
+	case m != "PLAIN" && m != "SCRAM-SHA-256" && m != "SCRAM-SHA-512":
+		bad("kafka", "sasl_mechanism", "%q must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", c.Kafka.SASLMechanism)
+	case c.Kafka.SASLUsername == "":
+		bad("kafka", "sasl_username", "is required with sasl_mechanism")
+	case c.Kafka.SASLPassword == "":
+		bad("kafka", "sasl_password", "is required with sasl_mechanism (set SLUICE_KAFKA_SASL_PASSWORD in the environment)")
+	case m == "PLAIN" && !c.Kafka.TLS.Enabled:
+		bad("kafka", "sasl_mechanism", "PLAIN sends the password in clear: set tls: true, or use SCRAM-SHA-512")
+	}
+	if k, msg := c.Kafka.TLS.check(); k != "" {
+		bad("kafka", k, "%s", msg)
+	}
 	if len(c.Redis.Addrs) == 0 {
 		bad("redis", "addrs", "at least one address is required")
+	}
+	if c.Redis.Username != "" && c.Redis.Password == "" {
+		bad("redis", "username", "needs a password (set SLUICE_REDIS_PASSWORD in the environment)")
+	}
+	if k, msg := c.Redis.TLS.check(); k != "" {
+		bad("redis", k, "%s", msg)
+	}
+	if c.Redis.TLS.Enabled {
+		for _, a := range c.Redis.Addrs {
+			if strings.HasPrefix(a, "/") {
+				bad("redis", "tls", "%s is a unix socket, which does not use TLS", a)
+			}
+		}
 	}
 	if c.Scoring.Lateness < 0 || c.Scoring.Lateness > 30*24*time.Hour {
 		bad("scoring", "lateness", "%s must be between 0 and 720h", c.Scoring.Lateness)
@@ -333,18 +432,31 @@ func (c *Config) applyEnv(environ []string) error {
 		if section == "" || sf.Type.Kind() != reflect.Struct {
 			continue
 		}
-		sv := rv.Field(i)
-		for j := 0; j < sf.Type.NumField(); j++ {
-			kf := sf.Type.Field(j)
-			key := kf.Tag.Get("yaml")
-			name := "SLUICE_" + strings.ToUpper(section) + "_" + strings.ToUpper(key)
-			v, ok := env[name]
-			if !ok {
-				continue
+		if err := setSection(env, "SLUICE_"+strings.ToUpper(section)+"_", rv.Field(i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setSection sets the keys of one section (sv) from env, the keys of its
+// inline structs (TLS) with them.
+func setSection(env map[string]string, prefix string, sv reflect.Value) error {
+	for j := 0; j < sv.NumField(); j++ {
+		key := sv.Type().Field(j).Tag.Get("yaml")
+		if key == ",inline" {
+			if err := setSection(env, prefix, sv.Field(j)); err != nil {
+				return err
 			}
-			if err := setField(sv.Field(j), v); err != nil {
-				return fmt.Errorf("environment %s: %v", name, err)
-			}
+			continue
+		}
+		name := prefix + strings.ToUpper(key)
+		v, ok := env[name]
+		if !ok {
+			continue
+		}
+		if err := setField(sv.Field(j), v); err != nil {
+			return fmt.Errorf("environment %s: %v", name, err)
 		}
 	}
 	return nil
