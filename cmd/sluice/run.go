@@ -64,7 +64,7 @@ func newProcessor(p *parts, o processorOptions) (*processor, error) {
 		return nil, err
 	}
 	pr := &processor{}
-	src, err := kafka.NewSource(kafka.SourceConfig{Brokers: k.Brokers, Topic: k.Topic, GroupID: k.Group, Security: sec, MaxBatch: k.MaxBatch,
+	src, err := kafka.NewSource(kafka.SourceConfig{Brokers: k.Brokers, Topic: k.Topic, GroupID: k.Group, Security: sec, StartOffset: k.StartOffset, MaxBatch: k.MaxBatch,
 		MaxWait: k.MaxWait, Workers: k.Workers, Logger: o.log, FetchMaxBytes: 2 * kafka.DefaultMaxMessageBytes,
 		OnRetry: func(err error, attempt int, wait time.Duration) {
 			o.log.Warn("batch failed; pausing and retrying the same batch", "err", err.Error(), "attempt", attempt, "wait", wait)

@@ -50,6 +50,10 @@ type Kafka struct {
 	// go to Redis together just before.
 	CommitEvery     time.Duration `yaml:"commit_every"`
 	MaxMessageBytes int           `yaml:"max_message_bytes"`
+	// StartOffset is where a group with no committed offset begins:
+	// "earliest" (the default: the topic's history fills the windows) or
+	// "latest" (only what arrives from now on).
+	StartOffset string `yaml:"start_offset"`
 
 	TLS TLS `yaml:",inline"`
 	// SASL authenticates to the brokers: PLAIN (over TLS only),
@@ -180,7 +184,7 @@ func Default() *Config {
 	return &Config{
 		Kafka: Kafka{Brokers: []string{"127.0.0.1:9092"}, Topic: "transactions", Group: "sluice",
 			DeadLetterTopic: "transactions.dlq", AlertsTopic: "alerts", MaxBatch: 2048, Workers: 2, CommitEvery: 20 * time.Millisecond,
-			MaxMessageBytes: 64 << 10},
+			MaxMessageBytes: 64 << 10, StartOffset: "earliest"},
 		Redis:   Redis{Addrs: []string{"127.0.0.1:6379"}, Prefix: "sluice:"},
 		Scoring: Scoring{Lateness: 72 * time.Hour, Retain: 72 * time.Hour, FX: "configs/fx.yaml", GraphWindow: 7 * 24 * time.Hour, GraphTolerance: 0.2},
 		Alerts:  Alerts{CoolDown: 72 * time.Hour},
@@ -258,6 +262,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Kafka.MaxMessageBytes < 1024 || c.Kafka.MaxMessageBytes > 16<<20 {
 		bad("kafka", "max_message_bytes", "%d must be between 1 KiB and 16 MiB", c.Kafka.MaxMessageBytes)
+	}
+	if c.Kafka.StartOffset != "earliest" && c.Kafka.StartOffset != "latest" {
+		bad("kafka", "start_offset", "%q must be earliest or latest", c.Kafka.StartOffset)
 	}
 	switch m := strings.ToUpper(c.Kafka.SASLMechanism); {
 	case m == "":
