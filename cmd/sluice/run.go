@@ -281,6 +281,18 @@ func kafkaSecurity(k config.Kafka) (kafka.Security, error) {
 	return sec, nil
 }
 
+// redisClient is the client of a configuration's Redis section: one
+// server, a Cluster (several addresses) or the master that Sentinels name
+// (master_name).
+func redisClient(r config.Redis) (redis.UniversalClient, error) {
+	t, err := r.TLS.Config()
+	if err != nil {
+		return nil, fmt.Errorf("redis: %w", err)
+	}
+	return redis.NewUniversalClient(&redis.UniversalOptions{Addrs: r.Addrs, MasterName: r.MasterName, Username: r.Username, Password: r.Password,
+		DB: r.DB, TLSConfig: t, ReadBufferSize: redisBuffer, WriteBufferSize: redisBuffer}), nil
+}
+
 // serve runs the production processor until ctx is done: Kafka in, Redis
 // state, alerts to Kafka and the case queue, the HTTP surface, rule and
 // list reloads. It returns an error when it cannot start or stops by itself.
@@ -291,12 +303,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	redisTLS, err := cfg.Redis.TLS.Config()
+	rdb, err := redisClient(cfg.Redis)
 	if err != nil {
-		return fmt.Errorf("redis: %w", err)
+		return err
 	}
-	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: cfg.Redis.Addrs, Username: cfg.Redis.Username, Password: cfg.Redis.Password,
-		DB: cfg.Redis.DB, TLSConfig: redisTLS, ReadBufferSize: redisBuffer, WriteBufferSize: redisBuffer})
 	defer rdb.Close()
 	st, err := redisStores(cfg, rdb, cfg.Redis.Prefix, cfg.Alerts.CoolDown+30*24*time.Hour)
 	if err != nil {

@@ -66,7 +66,10 @@ type Kafka struct {
 
 // Redis holds the windows, the alert state and the case queue.
 type Redis struct {
-	Addrs    []string `yaml:"addrs"`    // one address, or several for Redis Cluster
+	Addrs    []string `yaml:"addrs"`    // one address, several for Redis Cluster, or the sentinels' with master_name
+	// MasterName, when set, makes addrs Redis Sentinels, which name the
+	// current master of this name (high availability without Cluster).
+	MasterName string `yaml:"master_name"`
 	Username string   `yaml:"username"` // an ACL user (Redis 6+); empty for the default user
 	Password string   `yaml:"password"` // set it through SLUICE_REDIS_PASSWORD, never in the file
 	DB       int      `yaml:"db"`
@@ -285,6 +288,13 @@ func (c *Config) Validate() error {
 	}
 	if len(c.Redis.Addrs) == 0 {
 		bad("redis", "addrs", "at least one address is required")
+	}
+	if c.Redis.MasterName != "" {
+		for _, a := range c.Redis.Addrs {
+			if strings.HasPrefix(a, "/") {
+				bad("redis", "master_name", "the sentinels must be host:port addresses, not the unix socket %s", a)
+			}
+		}
 	}
 	if c.Redis.Username != "" && c.Redis.Password == "" {
 		bad("redis", "username", "needs a password (set SLUICE_REDIS_PASSWORD in the environment)")
