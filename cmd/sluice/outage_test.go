@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -283,5 +284,87 @@ func TestRedisSentinel(t *testing.T) {
 	}
 	if !onMaster(rport, "after") {
 		t.Error("after the failover the write did not go to the promoted replica")
+	}
+}
+
+// TestWaitReplicas: with redis.wait_replicas, offsets are committed only
+// once a replica has the writes before them. Without a replica the stream
+// is processed (the alert is raised) but nothing is committed; once a
+// replica has caught up, everything is.
+func TestWaitReplicas(t *testing.T) {
+	dir := t.TempDir()
+	mport, rport := freePort(t), freePort(t)
+	maddr := fmt.Sprintf("127.0.0.1:%d", mport)
+	stopMaster, pingErr, err := redisServer(&redis.Options{Addr: maddr}, "--port", strconv.Itoa(mport), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stopMaster()
+	if pingErr != nil {
+		t.Fatal(pingErr)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: maddr})
+	defer rdb.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	if err := waitReplicas(ctx, rdb, "t:durable", 1, 200*time.Millisecond); err == nil || !strings.Contains(err.Error(), "0 of 1 replicas") {
+		t.Errorf("no replica: %v, want 0 of 1", err)
+	}
+
+	b := startBroker(t, broker.Topic{Name: "tx", Partitions: 2}, broker.Topic{Name: "dlq"}, broker.Topic{Name: "alerts"})
+	cfg := testConfig(t)
+	cfg.Lists.Disabled = true
+	cfg.Kafka.Brokers, cfg.Kafka.Topic, cfg.Kafka.DeadLetterTopic, cfg.Kafka.AlertsTopic, cfg.Kafka.Group = []string{b.Addr()}, "tx", "dlq", "alerts", "waits"
+	cfg.Redis.Addrs, cfg.Redis.WaitReplicas, cfg.Redis.WaitTimeout = []string{maddr}, 1, 100*time.Millisecond
+	cfg.Server.Addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cfg.Server.Token = "wait-token-0123456789"
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- serve(sctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	produceAll(t, b.Addr(), "tx", structuringEvents())
+	waitForAlert(t, "http://"+cfg.Server.Addr, cfg.Server.Token)
+
+	src, err := kafka.NewSource(kafka.SourceConfig{Brokers: cfg.Kafka.Brokers, Topic: "tx", GroupID: "waits"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lag := func() int64 {
+		l, err := src.MeasureLag(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	time.Sleep(time.Second) // fifty commit attempts
+	if l := lag(); l != 3 {
+		t.Fatalf("lag %d with no replica to acknowledge the writes, want 3: offsets were committed", l)
+	}
+
+	stopReplica, pingErr, err := redisServer(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", rport)}, "--port", strconv.Itoa(rport), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", t.TempDir(), "--replicaof", "127.0.0.1", strconv.Itoa(mport))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stopReplica()
+	if pingErr != nil {
+		t.Fatal(pingErr)
+	}
+	for lag() != 0 {
+		if ctx.Err() != nil {
+			t.Fatal("offsets never committed after a replica caught up")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := waitReplicas(ctx, rdb, "t:durable", 2, 200*time.Millisecond); err == nil || !strings.Contains(err.Error(), "1 of 2 replicas") {
+		t.Errorf("one replica asked for two: %v, want 1 of 2", err)
 	}
 }

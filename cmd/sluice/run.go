@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -52,6 +53,9 @@ type processorOptions struct {
 	// keep, when set, filters what reaches the case queue and onAlert (the
 	// demo leaves out the alerts of its warm-up month).
 	keep func(a *alerts.Alert) bool
+	// durable, when set, runs after the pipeline's Flush before each offset
+	// commit (the Redis replicas' acknowledgement: waitReplicas).
+	durable func(ctx context.Context) error
 	// onStep, when set, is told how long each step of each batch took
 	// (pipeline.Step* and scoring.Step*): bench's breakdown.
 	onStep func(step string, d time.Duration)
@@ -69,7 +73,12 @@ func newProcessor(p *parts, o processorOptions) (*processor, error) {
 		OnRetry: func(err error, attempt int, wait time.Duration) {
 			o.log.Warn("batch failed; pausing and retrying the same batch", "err", err.Error(), "attempt", attempt, "wait", wait)
 		},
-		Flush: func(ctx context.Context) error { return pr.pl.Flush(ctx) }, CommitEvery: k.CommitEvery})
+		Flush: func(ctx context.Context) error {
+			if err := pr.pl.Flush(ctx); err != nil || o.durable == nil {
+				return err
+			}
+			return o.durable(ctx)
+		}, CommitEvery: k.CommitEvery})
 	if err != nil {
 		return nil, err
 	}
@@ -293,6 +302,31 @@ func redisClient(r config.Redis) (redis.UniversalClient, error) {
 		DB: r.DB, TLSConfig: t, ReadBufferSize: redisBuffer, WriteBufferSize: redisBuffer}), nil
 }
 
+// waitReplicas returns once n replicas have every write the master
+// acknowledged before the call, or an error after timeout. WAIT counts the
+// writes of its own connection only, so it follows a write of its own
+// (key); replication is one ordered stream, so a replica that has that
+// write has every earlier one, whichever connection made it.
+func waitReplicas(ctx context.Context, rdb redis.UniversalClient, key string, n int, timeout time.Duration) error {
+	c, ok := rdb.(*redis.Client) // one server, or the master Sentinel names
+	if !ok {
+		return errors.New("redis: waiting for replicas needs one server or Sentinel, not a cluster")
+	}
+	conn := c.Conn()
+	defer conn.Close()
+	if err := conn.Set(ctx, key, time.Now().UnixMilli(), time.Hour).Err(); err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	got, err := conn.Wait(ctx, n, timeout).Result()
+	if err != nil {
+		return fmt.Errorf("redis: WAIT: %w", err)
+	}
+	if got < int64(n) {
+		return fmt.Errorf("redis: %d of %d replicas acknowledged the writes within %s; the offsets wait", got, n, timeout)
+	}
+	return nil
+}
+
 // serve runs the production processor until ctx is done: Kafka in, Redis
 // state, alerts to Kafka and the case queue, the HTTP surface, rule and
 // list reloads. It returns an error when it cannot start or stops by itself.
@@ -325,7 +359,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer stopTracing()
-	pr, err := newProcessor(p, processorOptions{stores: st, cases: cases, tel: tel, log: log})
+	var durable func(context.Context) error
+	if n := cfg.Redis.WaitReplicas; n > 0 {
+		durable = func(ctx context.Context) error {
+			return waitReplicas(ctx, rdb, cfg.Redis.Prefix+"durable", n, cfg.Redis.WaitTimeout)
+		}
+	}
+	pr, err := newProcessor(p, processorOptions{stores: st, cases: cases, tel: tel, log: log, durable: durable})
 	if err != nil {
 		return err
 	}

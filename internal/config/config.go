@@ -75,6 +75,12 @@ type Redis struct {
 	DB       int      `yaml:"db"`
 	Prefix   string   `yaml:"prefix"`
 	TLS      TLS      `yaml:",inline"`
+	// WaitReplicas, when above 0, holds every offset commit until that
+	// many replicas have acknowledged the writes before it (Redis's WAIT),
+	// so that a failover to a replica loses nothing whose offset was
+	// committed. One server or Sentinel only.
+	WaitReplicas int           `yaml:"wait_replicas"`
+	WaitTimeout  time.Duration `yaml:"wait_timeout"` // how long a commit waits for them before it is retried (default 1s)
 }
 
 // TLS is a client's TLS settings: the same keys in the kafka and redis
@@ -188,7 +194,7 @@ func Default() *Config {
 		Kafka: Kafka{Brokers: []string{"127.0.0.1:9092"}, Topic: "transactions", Group: "sluice",
 			DeadLetterTopic: "transactions.dlq", AlertsTopic: "alerts", MaxBatch: 2048, Workers: 2, CommitEvery: 20 * time.Millisecond,
 			MaxMessageBytes: 64 << 10, StartOffset: "earliest"},
-		Redis:   Redis{Addrs: []string{"127.0.0.1:6379"}, Prefix: "sluice:"},
+		Redis:   Redis{Addrs: []string{"127.0.0.1:6379"}, Prefix: "sluice:", WaitTimeout: time.Second},
 		Scoring: Scoring{Lateness: 72 * time.Hour, Retain: 72 * time.Hour, FX: "configs/fx.yaml", GraphWindow: 7 * 24 * time.Hour, GraphTolerance: 0.2},
 		Alerts:  Alerts{CoolDown: 72 * time.Hour},
 		Rules:   Rules{Paths: []string{"configs/rules", "configs/typologies"}, Reload: 2 * time.Second},
@@ -295,6 +301,15 @@ func (c *Config) Validate() error {
 				bad("redis", "master_name", "the sentinels must be host:port addresses, not the unix socket %s", a)
 			}
 		}
+	}
+	if c.Redis.WaitReplicas < 0 || c.Redis.WaitReplicas > 16 {
+		bad("redis", "wait_replicas", "%d must be between 0 and 16", c.Redis.WaitReplicas)
+	}
+	if c.Redis.WaitReplicas > 0 && len(c.Redis.Addrs) > 1 && c.Redis.MasterName == "" {
+		bad("redis", "wait_replicas", "is for one server or Sentinel; on Redis Cluster each shard's replicas would need a WAIT of their own")
+	}
+	if c.Redis.WaitTimeout < time.Millisecond || c.Redis.WaitTimeout > 10*time.Second {
+		bad("redis", "wait_timeout", "%s must be between 1ms and 10s (an offset commit's own bound)", c.Redis.WaitTimeout)
 	}
 	if c.Redis.Username != "" && c.Redis.Password == "" {
 		bad("redis", "username", "needs a password (set SLUICE_REDIS_PASSWORD in the environment)")
