@@ -2,12 +2,16 @@ package config
 
 import (
 	"crypto/tls"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/sluice-aml/sluice/internal/tlstest"
 )
@@ -184,5 +188,149 @@ func TestSecurityKeys(t *testing.T) {
 	}
 	if rt, err := Default().Redis.TLS.Config(); rt != nil || err != nil {
 		t.Errorf("TLS off must give no TLS configuration: %v %v", rt, err)
+	}
+}
+
+// TestKubernetesManifest: deploy/kubernetes.yaml's configuration loads
+// (given the certificates it names), the pod listens beyond localhost on
+// the port its probes ask, the probes ask /readyz and /healthz, every
+// secret comes from a Secret (never a literal), every SLUICE_ variable is
+// a key the configuration knows, and the container runs as non-root on a
+// read-only root.
+func TestKubernetesManifest(t *testing.T) {
+	f, err := os.Open(filepath.Join("..", "..", "deploy", "kubernetes.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	type probe struct {
+		HTTPGet struct{ Path, Port string } `yaml:"httpGet"`
+	}
+	type container struct {
+		Args  []string
+		Ports []struct {
+			Name          string
+			ContainerPort int `yaml:"containerPort"`
+		}
+		Env []struct {
+			Name      string
+			Value     string
+			ValueFrom *struct {
+				SecretKeyRef *struct{ Name, Key string } `yaml:"secretKeyRef"`
+			} `yaml:"valueFrom"`
+		}
+		ReadinessProbe  probe `yaml:"readinessProbe"`
+		LivenessProbe   probe `yaml:"livenessProbe"`
+		SecurityContext struct {
+			ReadOnlyRootFilesystem bool `yaml:"readOnlyRootFilesystem"`
+		} `yaml:"securityContext"`
+		VolumeMounts []struct {
+			Name      string
+			MountPath string `yaml:"mountPath"`
+			SubPath   string `yaml:"subPath"`
+		} `yaml:"volumeMounts"`
+	}
+	var conf string
+	var pod struct {
+		SecurityContext struct {
+			RunAsNonRoot bool `yaml:"runAsNonRoot"`
+		} `yaml:"securityContext"`
+		Containers []container
+	}
+	dec := yaml.NewDecoder(f)
+	for {
+		var doc struct {
+			Kind string
+			Data map[string]string
+			Spec struct {
+				Template struct{ Spec yaml.Node } `yaml:"template"`
+			}
+		}
+		if err := dec.Decode(&doc); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		switch doc.Kind {
+		case "ConfigMap":
+			conf = doc.Data["sluice.yaml"]
+		case "Deployment":
+			if err := doc.Spec.Template.Spec.Decode(&pod); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if conf == "" || len(pod.Containers) != 1 {
+		t.Fatalf("want a ConfigMap with sluice.yaml and a Deployment of one container")
+	}
+	c := pod.Containers[0]
+
+	pki := tlstest.New(t)
+	for name, path := range map[string]string{"kafka-ca.pem": pki.CAFile, "redis-ca.pem": pki.CAFile, "client.pem": pki.ClientCert, "client.key": pki.ClientKey} {
+		conf = strings.ReplaceAll(conf, "/etc/sluice/tls/"+name, path)
+	}
+	if strings.Contains(conf, "/etc/sluice/tls/") {
+		t.Errorf("the configuration names a certificate file the test does not know: %s", conf)
+	}
+	known := map[string]bool{}
+	ct := reflect.TypeOf(Config{})
+	for i := 0; i < ct.NumField(); i++ {
+		sec, _, _ := strings.Cut(ct.Field(i).Tag.Get("yaml"), ",")
+		if ct.Field(i).Type.Kind() == reflect.Struct {
+			for _, k := range yamlKeys(ct.Field(i).Type) {
+				known["SLUICE_"+strings.ToUpper(sec)+"_"+strings.ToUpper(k)] = true
+			}
+		}
+	}
+	for _, e := range c.Env {
+		secret := strings.HasSuffix(e.Name, "_TOKEN") || strings.HasSuffix(e.Name, "_PASSWORD")
+		if secret && (e.Value != "" || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil) {
+			t.Errorf("%s must come from a Secret (secretKeyRef), not a value", e.Name)
+		}
+		if strings.HasPrefix(e.Name, "SLUICE_") {
+			if !known[e.Name] {
+				t.Errorf("%s is no configuration key", e.Name)
+			}
+			t.Setenv(e.Name, "from-secret-0123456789")
+		}
+	}
+	path := filepath.Join(t.TempDir(), "sluice.yaml")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatalf("the manifest's configuration does not load: %v", err)
+	}
+
+	configPath := ""
+	for i, a := range c.Args {
+		if a == "--config" && i+1 < len(c.Args) {
+			configPath = c.Args[i+1]
+		}
+	}
+	mounted := false
+	for _, m := range c.VolumeMounts {
+		if m.Name == "config" && m.MountPath == configPath && m.SubPath == "sluice.yaml" {
+			mounted = true
+		}
+	}
+	if !mounted {
+		t.Errorf("--config %q is not where the ConfigMap is mounted", configPath)
+	}
+	host, port, _ := strings.Cut(cfg.Server.Addr, ":")
+	if host != "0.0.0.0" || len(c.Ports) != 1 || fmt.Sprint(c.Ports[0].ContainerPort) != port {
+		t.Errorf("server.addr %s: the pod must listen on all interfaces, on its container port %+v", cfg.Server.Addr, c.Ports)
+	}
+	for probe, want := range map[string]string{c.ReadinessProbe.HTTPGet.Path: "/readyz", c.LivenessProbe.HTTPGet.Path: "/healthz"} {
+		if probe != want {
+			t.Errorf("probe path %q, want %q", probe, want)
+		}
+	}
+	if c.ReadinessProbe.HTTPGet.Port != c.Ports[0].Name || c.LivenessProbe.HTTPGet.Port != c.Ports[0].Name {
+		t.Errorf("the probes ask port %q and %q, not the container's %q", c.ReadinessProbe.HTTPGet.Port, c.LivenessProbe.HTTPGet.Port, c.Ports[0].Name)
+	}
+	if !pod.SecurityContext.RunAsNonRoot || !c.SecurityContext.ReadOnlyRootFilesystem {
+		t.Error("the pod must run as non-root on a read-only root file system")
 	}
 }
