@@ -66,15 +66,15 @@ type Kafka struct {
 
 // Redis holds the windows, the alert state and the case queue.
 type Redis struct {
-	Addrs    []string `yaml:"addrs"`    // one address, several for Redis Cluster, or the sentinels' with master_name
+	Addrs []string `yaml:"addrs"` // one address, several for Redis Cluster, or the sentinels' with master_name
 	// MasterName, when set, makes addrs Redis Sentinels, which name the
 	// current master of this name (high availability without Cluster).
 	MasterName string `yaml:"master_name"`
-	Username string   `yaml:"username"` // an ACL user (Redis 6+); empty for the default user
-	Password string   `yaml:"password"` // set it through SLUICE_REDIS_PASSWORD, never in the file
-	DB       int      `yaml:"db"`
-	Prefix   string   `yaml:"prefix"`
-	TLS      TLS      `yaml:",inline"`
+	Username   string `yaml:"username"` // an ACL user (Redis 6+); empty for the default user
+	Password   string `yaml:"password"` // set it through SLUICE_REDIS_PASSWORD, never in the file
+	DB         int    `yaml:"db"`
+	Prefix     string `yaml:"prefix"`
+	TLS        TLS    `yaml:",inline"`
 	// WaitReplicas, when above 0, holds every offset commit until that
 	// many replicas have acknowledged the writes before it (Redis's WAIT),
 	// so that a failover to a replica loses nothing whose offset was
