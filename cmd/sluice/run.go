@@ -371,7 +371,12 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	srv := server.New(server.Config{Addr: cfg.Server.Addr, Token: cfg.Server.Token}, server.Deps{Metrics: tel.Handler(), Cases: cases, Logger: log,
 		Checks: map[string]func(context.Context) error{
-			"kafka": pr.source.Ping,
+			// The transactions, alerts and dead-letter topics: a missing
+			// alerts or dead-letter topic would otherwise show only as
+			// batches failing and retrying.
+			"kafka": func(ctx context.Context) error {
+				return errors.Join(pr.source.Ping(ctx), pr.sink.Ping(ctx), pr.dlq.Ping(ctx))
+			},
 			"redis": func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
 		}})
 	if err := srv.Check(); err != nil {

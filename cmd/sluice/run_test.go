@@ -231,3 +231,36 @@ server:
 		t.Errorf("/readyz %d: %s", code, body)
 	}
 }
+
+// TestReadyzNamesAMissingTopic: with no alerts topic on the brokers,
+// /readyz says so, rather than the processor showing it only as batches
+// failing and retrying.
+func TestReadyzNamesAMissingTopic(t *testing.T) {
+	b := startBroker(t, broker.Topic{Name: "tx"}, broker.Topic{Name: "dlq"})
+	_, prefix := testRedis(t)
+	cfg := testConfig(t)
+	cfg.Lists.Disabled = true
+	cfg.Kafka.Brokers, cfg.Kafka.Topic, cfg.Kafka.DeadLetterTopic, cfg.Kafka.AlertsTopic, cfg.Kafka.Group = []string{b.Addr()}, "tx", "dlq", "alerts-missing", "ready"
+	cfg.Redis.Addrs, cfg.Redis.Prefix = []string{redisAddrForTest()}, prefix
+	cfg.Server.Addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cfg.Server.Token = "ready-token-0123456789"
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	var code int
+	var body string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if code, body = httpGet("http://"+cfg.Server.Addr+"/readyz", "", false); code != 0 {
+			break
+		}
+	}
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, `"kafka"`) || !strings.Contains(body, "alerts-missing") {
+		t.Errorf("/readyz %d %s: want 503 naming the alerts topic", code, body)
+	}
+}
