@@ -14,7 +14,7 @@ apt_install() {
 }
 
 command -v kcat >/dev/null 2>&1 || { echo "test.sh: installing kcat"; apt_install kcat; }
-command -v redis-server >/dev/null 2>&1 || { echo "test.sh: installing redis"; apt_install redis-server redis-tools; }
+{ command -v redis-server && command -v redis-cli; } >/dev/null 2>&1 || { echo "test.sh: installing redis"; apt_install redis-server redis-tools; }
 
 if ! redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; then
   echo "test.sh: starting redis on 127.0.0.1:6379"

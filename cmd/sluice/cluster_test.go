@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sluice-aml/sluice/alerts/casequeue"
+	"github.com/sluice-aml/sluice/internal/broker"
+)
+
+// startRedisCluster starts a Redis Cluster of n masters of the test's own
+// (no replicas) and returns their addresses once every slot is served.
+func startRedisCluster(t *testing.T, n int) []string {
+	t.Helper()
+	cli, err := exec.LookPath("redis-cli")
+	if err != nil {
+		t.Fatal("redis-cli is not installed: run deploy/test.sh (it installs Debian's redis-server and redis-tools)")
+	}
+	var addrs []string
+	for i := 0; i < n; i++ {
+		port, dir := freePort(t), t.TempDir()
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		stop, pingErr, err := redisServer(&redis.Options{Addr: addr}, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
+			"--cluster-config-file", dir+"/nodes.conf", "--save", "", "--appendonly", "no", "--dir", dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(stop)
+		if pingErr != nil {
+			t.Fatalf("%s: %v", addr, pingErr)
+		}
+		addrs = append(addrs, addr)
+	}
+	out, err := exec.Command(cli, append(append([]string{"--cluster", "create"}, addrs...), "--cluster-replicas", "0", "--cluster-yes")...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, a := range addrs {
+		c := redis.NewClient(&redis.Options{Addr: a})
+		for !strings.Contains(c.ClusterInfo(ctx).Val(), "cluster_state:ok") {
+			if ctx.Err() != nil {
+				t.Fatalf("cluster never became ok at %s", a)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		c.Close()
+	}
+	return addrs
+}
+
+// TestRedisCluster runs the processor with every store (windows, graph,
+// evidence, alert state, counterparty history) and the case queue on a
+// real Redis Cluster of three masters, through the client sluice run makes
+// from several addresses. Every script and pipeline must keep to one slot
+// (a CROSSSLOT error fails the run), and the alerts and every window value
+// must be those of the memory stores on the same stream.
+func TestRedisCluster(t *testing.T) {
+	evs, raw := testStream(t, 300, 9)
+	cfg := testConfig(t)
+	cfg.Lists.Disabled = true
+	cfg.Kafka.MaxBatch = 200
+	cfg.Redis.Addrs = startRedisCluster(t, 3)
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	rdb, err := redisClient(cfg.Redis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
+	if _, ok := rdb.(*redis.ClusterClient); !ok {
+		t.Fatalf("several addresses gave a %T, not a cluster client", rdb)
+	}
+	p, err := loadParts(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	run := func(st stores) *runSink {
+		b := startBroker(t, broker.Topic{Name: "tx", Partitions: 1}, broker.Topic{Name: "dlq"}, broker.Topic{Name: "alerts"})
+		produceAll(t, b.Addr(), "tx", raw)
+		c := *cfg
+		c.Kafka.Brokers, c.Kafka.Topic, c.Kafka.DeadLetterTopic, c.Kafka.AlertsTopic, c.Kafka.Group = []string{b.Addr()}, "tx", "dlq", "alerts", "g"
+		pc := *p
+		pc.cfg = &c
+		sink := newRunSink()
+		consumeUntil(t, &pc, &c, st, sink, len(raw), false)
+		return sink
+	}
+	memSt := memoryStores(cfg)
+	mem := run(memSt)
+	clusterSt, err := redisStores(cfg, rdb, "sluice-test:", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clu := run(clusterSt)
+
+	if len(mem.alerts) == 0 {
+		t.Fatal("no alert: the stream has no patterns, the test proves nothing")
+	}
+	if a, b := mem.sortedJSON(t), clu.sortedJSON(t); !bytes.Equal(a, b) {
+		t.Errorf("alerts on the cluster differ from the memory stores' (%d against %d)\n%s", len(clu.alerts), len(mem.alerts), firstDiff(a, b))
+	}
+	if a, b := probe(t, p, memSt.windows, evs), probe(t, p, clusterSt.windows, evs); !bytes.Equal(a, b) {
+		t.Errorf("window values on the cluster differ from the memory stores':\n%s", firstDiff(a, b))
+	}
+
+	ctx := context.Background()
+	cases, err := casequeue.NewRedis(ctx, rdb, casequeue.RedisConfig{Key: "sluice-test:cases"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := mem.sorted()
+	if err := cases.Put(ctx, as); err != nil {
+		t.Fatal(err)
+	}
+	got, err := cases.List(ctx, casequeue.Filter{Limit: casequeue.MaxLimit})
+	if err != nil || len(got) != len(as) {
+		t.Errorf("case queue on the cluster: %d cases of %d alerts, %v", len(got), len(as), err)
+	}
+
+	// The keys must be spread over the masters, or this proved nothing
+	// about slots.
+	cc := rdb.(*redis.ClusterClient)
+	var sizes []int64
+	cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+		sizes = append(sizes, c.DBSize(ctx).Val())
+		return nil
+	})
+	for _, n := range sizes {
+		if n == 0 {
+			t.Errorf("a master holds no key (%v): the keys did not spread over the slots", sizes)
+		}
+	}
+	t.Logf("%d events, %d alerts identical; keys per master %v", len(raw), len(mem.alerts), sizes)
+}
