@@ -16,16 +16,17 @@ import (
 	"github.com/sluice-aml/sluice/internal/broker"
 )
 
-// startRedisCluster starts a Redis Cluster of n masters of the test's own
-// (no replicas) and returns their addresses once every slot is served.
-func startRedisCluster(t *testing.T, n int) []string {
+// startRedisCluster starts a Redis Cluster of the test's own, of masters
+// with replicas each, and returns the nodes' addresses once every slot is
+// served and every replica is in sync.
+func startRedisCluster(t *testing.T, masters, replicas int) []string {
 	t.Helper()
 	cli, err := exec.LookPath("redis-cli")
 	if err != nil {
 		t.Fatal("redis-cli is not installed: run deploy/test.sh (it installs Debian's redis-server and redis-tools)")
 	}
 	var addrs []string
-	for i := 0; i < n; i++ {
+	for i := 0; i < masters*(1+replicas); i++ {
 		port, dir := freePort(t), t.TempDir()
 		addr := fmt.Sprintf("127.0.0.1:%d", port)
 		stop, pingErr, err := redisServer(&redis.Options{Addr: addr}, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
@@ -39,7 +40,7 @@ func startRedisCluster(t *testing.T, n int) []string {
 		}
 		addrs = append(addrs, addr)
 	}
-	out, err := exec.Command(cli, append(append([]string{"--cluster", "create"}, addrs...), "--cluster-replicas", "0", "--cluster-yes")...).CombinedOutput()
+	out, err := exec.Command(cli, append(append([]string{"--cluster", "create"}, addrs...), "--cluster-replicas", strconv.Itoa(replicas), "--cluster-yes")...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
 	}
@@ -47,7 +48,11 @@ func startRedisCluster(t *testing.T, n int) []string {
 	defer cancel()
 	for _, a := range addrs {
 		c := redis.NewClient(&redis.Options{Addr: a})
-		for !strings.Contains(c.ClusterInfo(ctx).Val(), "cluster_state:ok") {
+		synced := func() bool {
+			info := c.Info(ctx, "replication").Val()
+			return !strings.Contains(info, "role:master") || strings.Count(info, "state=online") == replicas
+		}
+		for !strings.Contains(c.ClusterInfo(ctx).Val(), "cluster_state:ok") || !synced() {
 			if ctx.Err() != nil {
 				t.Fatalf("cluster never became ok at %s", a)
 			}
@@ -69,7 +74,7 @@ func TestRedisCluster(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Lists.Disabled = true
 	cfg.Kafka.MaxBatch = 200
-	cfg.Redis.Addrs = startRedisCluster(t, 3)
+	cfg.Redis.Addrs = startRedisCluster(t, 3, 0)
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -143,4 +148,34 @@ func TestRedisCluster(t *testing.T) {
 		}
 	}
 	t.Logf("%d events, %d alerts identical; keys per master %v", len(raw), len(mem.alerts), sizes)
+}
+
+// TestReplicaWaitCluster: on a Cluster, redis.wait_replicas waits on every
+// master for its own replicas.
+func TestReplicaWaitCluster(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Redis.Addrs = startRedisCluster(t, 3, 1)
+	rdb, err := redisClient(cfg.Redis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// Writes on every master, then the wait.
+	for i := 0; i < 100; i++ {
+		if err := rdb.Set(ctx, "sluice-test:k"+strconv.Itoa(i), i, time.Hour).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := newReplicaWait(rdb, "sluice-test:durable", 1, 2*time.Second)
+	if err := w.Wait(ctx); err != nil {
+		t.Fatalf("one replica a master: %v", err)
+	}
+	if len(w.keys) != 3 {
+		t.Errorf("waited on %d masters, want 3", len(w.keys))
+	}
+	if err := newReplicaWait(rdb, "sluice-test:durable", 2, 200*time.Millisecond).Wait(ctx); err == nil || !strings.Contains(err.Error(), "1 of 2 replicas") {
+		t.Errorf("two replicas asked of masters that have one: %v", err)
+	}
 }

@@ -307,7 +307,7 @@ func TestWaitReplicas(t *testing.T) {
 	defer rdb.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	if err := waitReplicas(ctx, rdb, "t:durable", 1, 200*time.Millisecond); err == nil || !strings.Contains(err.Error(), "0 of 1 replicas") {
+	if err := newReplicaWait(rdb, "t:durable", 1, 200*time.Millisecond).Wait(ctx); err == nil || !strings.Contains(err.Error(), "0 of 1 replicas") {
 		t.Errorf("no replica: %v, want 0 of 1", err)
 	}
 
@@ -364,7 +364,7 @@ func TestWaitReplicas(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if err := waitReplicas(ctx, rdb, "t:durable", 2, 200*time.Millisecond); err == nil || !strings.Contains(err.Error(), "1 of 2 replicas") {
+	if err := newReplicaWait(rdb, "t:durable", 2, 200*time.Millisecond).Wait(ctx); err == nil || !strings.Contains(err.Error(), "1 of 2 replicas") {
 		t.Errorf("one replica asked for two: %v, want 1 of 2", err)
 	}
 }

@@ -54,7 +54,7 @@ type processorOptions struct {
 	// demo leaves out the alerts of its warm-up month).
 	keep func(a *alerts.Alert) bool
 	// durable, when set, runs after the pipeline's Flush before each offset
-	// commit (the Redis replicas' acknowledgement: waitReplicas).
+	// commit (the Redis replicas' acknowledgement: replicaWait).
 	durable func(ctx context.Context) error
 	// onStep, when set, is told how long each step of each batch took
 	// (pipeline.Step* and scoring.Step*): bench's breakdown.
@@ -302,31 +302,6 @@ func redisClient(r config.Redis) (redis.UniversalClient, error) {
 		DB: r.DB, TLSConfig: t, ReadBufferSize: redisBuffer, WriteBufferSize: redisBuffer}), nil
 }
 
-// waitReplicas returns once n replicas have every write the master
-// acknowledged before the call, or an error after timeout. WAIT counts the
-// writes of its own connection only, so it follows a write of its own
-// (key); replication is one ordered stream, so a replica that has that
-// write has every earlier one, whichever connection made it.
-func waitReplicas(ctx context.Context, rdb redis.UniversalClient, key string, n int, timeout time.Duration) error {
-	c, ok := rdb.(*redis.Client) // one server, or the master Sentinel names
-	if !ok {
-		return errors.New("redis: waiting for replicas needs one server or Sentinel, not a cluster")
-	}
-	conn := c.Conn()
-	defer conn.Close()
-	if err := conn.Set(ctx, key, time.Now().UnixMilli(), time.Hour).Err(); err != nil {
-		return fmt.Errorf("redis: %w", err)
-	}
-	got, err := conn.Wait(ctx, n, timeout).Result()
-	if err != nil {
-		return fmt.Errorf("redis: WAIT: %w", err)
-	}
-	if got < int64(n) {
-		return fmt.Errorf("redis: %d of %d replicas acknowledged the writes within %s; the offsets wait", got, n, timeout)
-	}
-	return nil
-}
-
 // serve runs the production processor until ctx is done: Kafka in, Redis
 // state, alerts to Kafka and the case queue, the HTTP surface, rule and
 // list reloads. It returns an error when it cannot start or stops by itself.
@@ -361,9 +336,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	defer stopTracing()
 	var durable func(context.Context) error
 	if n := cfg.Redis.WaitReplicas; n > 0 {
-		durable = func(ctx context.Context) error {
-			return waitReplicas(ctx, rdb, cfg.Redis.Prefix+"durable", n, cfg.Redis.WaitTimeout)
-		}
+		durable = newReplicaWait(rdb, cfg.Redis.Prefix+"durable", n, cfg.Redis.WaitTimeout).Wait
 	}
 	pr, err := newProcessor(p, processorOptions{stores: st, cases: cases, tel: tel, log: log, durable: durable})
 	if err != nil {

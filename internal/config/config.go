@@ -76,9 +76,9 @@ type Redis struct {
 	Prefix     string `yaml:"prefix"`
 	TLS        TLS    `yaml:",inline"`
 	// WaitReplicas, when above 0, holds every offset commit until that
-	// many replicas have acknowledged the writes before it (Redis's WAIT),
-	// so that a failover to a replica loses nothing whose offset was
-	// committed. One server or Sentinel only.
+	// many replicas (of each master, on a Cluster) have acknowledged the
+	// writes before it (Redis's WAIT), so that a failover to a replica
+	// loses nothing whose offset was committed.
 	WaitReplicas int           `yaml:"wait_replicas"`
 	WaitTimeout  time.Duration `yaml:"wait_timeout"` // how long a commit waits for them before it is retried (default 1s)
 }
@@ -304,9 +304,6 @@ func (c *Config) Validate() error {
 	}
 	if c.Redis.WaitReplicas < 0 || c.Redis.WaitReplicas > 16 {
 		bad("redis", "wait_replicas", "%d must be between 0 and 16", c.Redis.WaitReplicas)
-	}
-	if c.Redis.WaitReplicas > 0 && len(c.Redis.Addrs) > 1 && c.Redis.MasterName == "" {
-		bad("redis", "wait_replicas", "is for one server or Sentinel; on Redis Cluster each shard's replicas would need a WAIT of their own")
 	}
 	if c.Redis.WaitTimeout < time.Millisecond || c.Redis.WaitTimeout > 10*time.Second {
 		bad("redis", "wait_timeout", "%s must be between 1ms and 10s (an offset commit's own bound)", c.Redis.WaitTimeout)
