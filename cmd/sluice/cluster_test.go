@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -137,11 +138,20 @@ func TestRedisCluster(t *testing.T) {
 	// The keys must be spread over the masters, or this proved nothing
 	// about slots.
 	cc := rdb.(*redis.ClusterClient)
-	var sizes []int64
-	cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
-		sizes = append(sizes, c.DBSize(ctx).Val())
+	var (
+		mu    sync.Mutex
+		sizes []int64
+	)
+	cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { // at once, on every master
+		n := c.DBSize(ctx).Val()
+		mu.Lock()
+		defer mu.Unlock()
+		sizes = append(sizes, n)
 		return nil
 	})
+	if len(sizes) != 3 {
+		t.Errorf("%d masters answered, want 3", len(sizes))
+	}
 	for _, n := range sizes {
 		if n == 0 {
 			t.Errorf("a master holds no key (%v): the keys did not spread over the slots", sizes)
