@@ -342,7 +342,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	srv := server.New(server.Config{Addr: cfg.Server.Addr, Token: cfg.Server.Token}, server.Deps{Metrics: tel.Handler(), Cases: cases, Logger: log,
+	serverTLS, err := cfg.Server.TLS.ServerConfig()
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	srv := server.New(server.Config{Addr: cfg.Server.Addr, Token: cfg.Server.Token, TLS: serverTLS}, server.Deps{Metrics: tel.Handler(), Cases: cases, Logger: log,
 		Checks: map[string]func(context.Context) error{
 			// The transactions, alerts and dead-letter topics: a missing
 			// alerts or dead-letter topic would otherwise show only as

@@ -123,8 +123,39 @@ func (t TLS) Config() (*tls.Config, error) {
 	return c, nil
 }
 
+// ServerConfig returns the TLS configuration of a server (HTTPS), nil
+// when TLS is off. Its errors name the key at fault.
+func (t TLS) ServerConfig() (*tls.Config, error) {
+	if !t.Enabled {
+		return nil, nil
+	}
+	if t.CertFile == "" || t.KeyFile == "" {
+		return nil, errors.New("tls_cert_file: a server needs tls_cert_file and tls_key_file")
+	}
+	if t.ServerName != "" {
+		return nil, errors.New("tls_server_name: is for clients; a server's name is in its certificate")
+	}
+	cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("tls_cert_file: %w", err)
+	}
+	c := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls_ca_file: %w", err)
+		}
+		c.ClientCAs = x509.NewCertPool()
+		if !c.ClientCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls_ca_file: %s holds no PEM certificate", t.CAFile)
+		}
+		c.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	return c, nil
+}
+
 // check returns the key at fault and why, or "" when t is sound.
-func (t TLS) check() (key, msg string) {
+func (t TLS) check(server bool) (key, msg string) {
 	if !t.Enabled {
 		for k, v := range map[string]string{"tls_ca_file": t.CAFile, "tls_cert_file": t.CertFile, "tls_key_file": t.KeyFile, "tls_server_name": t.ServerName} {
 			if v != "" {
@@ -133,7 +164,11 @@ func (t TLS) check() (key, msg string) {
 		}
 		return "", ""
 	}
-	if _, err := t.Config(); err != nil {
+	build := t.Config
+	if server {
+		build = t.ServerConfig
+	}
+	if _, err := build(); err != nil {
 		key, msg, _ := strings.Cut(err.Error(), ": ")
 		return key, msg
 	}
@@ -181,6 +216,9 @@ type Lists struct {
 type Server struct {
 	Addr  string `yaml:"addr"`
 	Token string `yaml:"token"` // set it through SLUICE_SERVER_TOKEN, never in the file
+	// TLS, when on, serves HTTPS with tls_cert_file and tls_key_file; with
+	// tls_ca_file it also demands a client certificate that CA signed.
+	TLS TLS `yaml:",inline"`
 }
 
 // Profiles is the customers' declared (KYC) profiles, JSON Lines.
@@ -289,7 +327,7 @@ func (c *Config) Validate() error {
 	case m == "PLAIN" && !c.Kafka.TLS.Enabled:
 		bad("kafka", "sasl_mechanism", "PLAIN sends the password in clear: set tls: true, or use SCRAM-SHA-512")
 	}
-	if k, msg := c.Kafka.TLS.check(); k != "" {
+	if k, msg := c.Kafka.TLS.check(false); k != "" {
 		bad("kafka", k, "%s", msg)
 	}
 	if len(c.Redis.Addrs) == 0 {
@@ -311,7 +349,7 @@ func (c *Config) Validate() error {
 	if c.Redis.Username != "" && c.Redis.Password == "" {
 		bad("redis", "username", "needs a password (set SLUICE_REDIS_PASSWORD in the environment)")
 	}
-	if k, msg := c.Redis.TLS.check(); k != "" {
+	if k, msg := c.Redis.TLS.check(false); k != "" {
 		bad("redis", k, "%s", msg)
 	}
 	if c.Redis.TLS.Enabled {
@@ -341,6 +379,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Lists.Threshold <= 0 || c.Lists.Threshold > 1 {
 		bad("lists", "threshold", "%g must be in (0, 1]", c.Lists.Threshold)
+	}
+	if k, msg := c.Server.TLS.check(true); k != "" {
+		bad("server", k, "%s", msg)
 	}
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "\n"))

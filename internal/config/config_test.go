@@ -148,6 +148,9 @@ func TestSecurityKeys(t *testing.T) {
 		{"user without mechanism", "kafka:\n  sasl_username: u\n", "kafka.sasl_mechanism: is required with sasl_username"},
 		{"PLAIN in clear", "kafka:\n  sasl_mechanism: plain\n  sasl_username: u\n  sasl_password: p\n", ":2: kafka.sasl_mechanism: PLAIN sends the password in clear"},
 		{"redis user without password", "redis:\n  username: sluice\n", ":2: redis.username: needs a password"},
+		{"server TLS without a certificate", "server:\n  tls: true\n", "server.tls_cert_file: a server needs tls_cert_file and tls_key_file"},
+		{"server TLS with a client's key", "server:\n  tls: true\n  tls_cert_file: " + pki.ServerCert + "\n  tls_key_file: " + pki.ServerKey + "\n  tls_server_name: x\n",
+			":5: server.tls_server_name: is for clients"},
 		{"redis TLS on a unix socket", "redis:\n  addrs: [/run/redis.sock]\n  tls: true\n", ":3: redis.tls: /run/redis.sock is a unix socket"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -181,6 +184,10 @@ func TestSecurityKeys(t *testing.T) {
 	}
 	if c.Kafka.SASLPassword != "from-env" || c.Redis.Password != "redis-env" || !c.Redis.TLS.Enabled || c.Redis.TLS.ServerName != "localhost" {
 		t.Errorf("environment not applied to the security keys: %+v %+v", c.Kafka, c.Redis)
+	}
+	st, err := TLS{Enabled: true, CertFile: pki.ServerCert, KeyFile: pki.ServerKey, CAFile: pki.CAFile}.ServerConfig()
+	if err != nil || len(st.Certificates) != 1 || st.ClientCAs == nil || st.ClientAuth != tls.RequireAndVerifyClientCert {
+		t.Errorf("server TLS with a CA: %+v, %v; want its certificate and client certificates required", st, err)
 	}
 	kt, err := c.Kafka.TLS.Config()
 	if err != nil || kt == nil || kt.RootCAs == nil || len(kt.Certificates) != 1 || kt.MinVersion < tls.VersionTLS12 {

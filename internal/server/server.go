@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -37,6 +38,10 @@ type Config struct {
 	CheckTimeout time.Duration
 	// ShutdownTimeout bounds the graceful shutdown; default 5s.
 	ShutdownTimeout time.Duration
+	// TLS, when set, serves HTTPS (and, with ClientAuth, only to clients
+	// with a certificate), so that the token and the cases never cross
+	// the network in clear.
+	TLS *tls.Config
 }
 
 // Defaults.
@@ -132,12 +137,15 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	return s.Serve(ctx, ln)
 }
 
-// Serve serves on ln until ctx is done. The demo listens itself (":0") to
+// Serve serves on ln until ctx is done, over TLS when Config.TLS is set. The demo listens itself (":0") to
 // learn its port before printing the page's address.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err := s.Check(); err != nil {
 		ln.Close()
 		return err
+	}
+	if s.cfg.TLS != nil {
+		ln = tls.NewListener(ln, s.cfg.TLS)
 	}
 	hs := &http.Server{
 		Handler:           s.handler,

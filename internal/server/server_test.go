@@ -3,10 +3,11 @@ package server
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/sluice-aml/sluice/internal/redistest"
 	"io"
 	"net"
 	"net/http"
@@ -21,7 +22,9 @@ import (
 
 	"github.com/sluice-aml/sluice/alerts"
 	"github.com/sluice-aml/sluice/alerts/casequeue"
+	"github.com/sluice-aml/sluice/internal/redistest"
 	"github.com/sluice-aml/sluice/internal/telemetry"
+	"github.com/sluice-aml/sluice/internal/tlstest"
 )
 
 const testToken = "test-token-0123456789abcdef"
@@ -509,5 +512,70 @@ func TestPageURLAndToken(t *testing.T) {
 	c := Config{Token: a}
 	if err := c.Validate(); err != nil {
 		t.Errorf("a random token fails Validate: %v", err)
+	}
+}
+
+// TestTLS: with Config.TLS the server speaks HTTPS only, and with client
+// certificates required it answers only clients that show one its CA
+// signed.
+func TestTLS(t *testing.T) {
+	for _, mutual := range []bool{false, true} {
+		pki := tlstest.New(t)
+		if mutual {
+			pki.RequireClientCert()
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		s := New(Config{Token: testToken, TLS: pki.Server}, Deps{Cases: casequeue.NewMemory()})
+		done := make(chan error, 1)
+		go func() { done <- s.Serve(ctx, ln) }()
+
+		ca, err := os.ReadFile(pki.CAFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		trust := x509.NewCertPool()
+		trust.AppendCertsFromPEM(ca)
+		client := func(withCert bool) *http.Client {
+			c := &tls.Config{RootCAs: trust}
+			if withCert {
+				cert, err := tls.LoadX509KeyPair(pki.ClientCert, pki.ClientKey)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.Certificates = []tls.Certificate{cert}
+			}
+			return &http.Client{Transport: &http.Transport{TLSClientConfig: c}, Timeout: 5 * time.Second}
+		}
+		get := func(c *http.Client, url string) (int, error) {
+			req, _ := http.NewRequest("GET", url, nil)
+			req.Header.Set("Authorization", "Bearer "+testToken)
+			resp, err := c.Do(req)
+			if err != nil {
+				return 0, err
+			}
+			resp.Body.Close()
+			return resp.StatusCode, nil
+		}
+		addr := ln.Addr().String()
+		if code, err := get(client(true), "https://"+addr+"/api/alerts"); code != 200 {
+			t.Errorf("mutual=%v: HTTPS with the CA and a client certificate: %d %v", mutual, code, err)
+		}
+		if code, err := get(client(false), "https://"+addr+"/api/alerts"); mutual && err == nil || !mutual && code != 200 {
+			t.Errorf("mutual=%v: HTTPS without a client certificate: %d %v", mutual, code, err)
+		}
+		if code, _ := get(http.DefaultClient, "http://"+addr+"/api/alerts"); code == 200 {
+			t.Errorf("mutual=%v: the case API answered plain HTTP", mutual)
+		}
+		if _, err := get(&http.Client{Timeout: 5 * time.Second}, "https://"+addr+"/healthz"); err == nil {
+			t.Errorf("mutual=%v: a client that does not trust the CA was served", mutual)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
 	}
 }
