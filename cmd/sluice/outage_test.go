@@ -321,15 +321,7 @@ func TestWaitReplicas(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	sctx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- serve(sctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
-	defer func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
+	defer runServe(t, cfg)()
 	produceAll(t, b.Addr(), "tx", structuringEvents())
 	waitForAlert(t, "http://"+cfg.Server.Addr, cfg.Server.Token)
 

@@ -44,15 +44,7 @@ func TestServe(t *testing.T) {
 	ln.Close()
 	cfg.Server.Token = "test-token-0123456789"
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
+	defer runServe(t, cfg)()
 
 	produceAll(t, b.Addr(), "tx", append(structuringEvents(), []byte(`{"id": broken`)))
 
@@ -198,15 +190,7 @@ server:
 		t.Fatal(err)
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
+	defer runServe(t, cfg)()
 
 	sec, err := kafkaSecurity(cfg.Kafka)
 	if err != nil {
@@ -220,7 +204,7 @@ server:
 	for _, v := range structuringEvents() {
 		msgs = append(msgs, kafka.Message{Value: v})
 	}
-	if err := p.Produce(ctx, msgs...); err != nil {
+	if err := p.Produce(context.Background(), msgs...); err != nil {
 		t.Fatal(err)
 	}
 	p.Close()
@@ -244,15 +228,7 @@ func TestReadyzNamesAMissingTopic(t *testing.T) {
 	cfg.Redis.Addrs, cfg.Redis.Prefix = []string{redisAddrForTest()}, prefix
 	cfg.Server.Addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	cfg.Server.Token = "ready-token-0123456789"
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
+	defer runServe(t, cfg)()
 	var code int
 	var body string
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
@@ -262,5 +238,19 @@ func TestReadyzNamesAMissingTopic(t *testing.T) {
 	}
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, `"kafka"`) || !strings.Contains(body, "alerts-missing") {
 		t.Errorf("/readyz %d %s: want 503 naming the alerts topic", code, body)
+	}
+}
+
+// runServe runs sluice run's serve on cfg until the returned stop is
+// called, which checks that it ended without an error.
+func runServe(t *testing.T, cfg *config.Config) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
 	}
 }
