@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -339,6 +340,9 @@ func TestWaitReplicas(t *testing.T) {
 	time.Sleep(time.Second) // fifty commit attempts
 	if l := lag(); l != 3 {
 		t.Fatalf("lag %d with no replica to acknowledge the writes, want 3: offsets were committed", l)
+	}
+	if _, body := httpGet("http://"+cfg.Server.Addr+"/metrics", "", false); !regexp.MustCompile(`(?m)^sluice_offset_commit_failures_total [1-9]`).MatchString(body) {
+		t.Error("/metrics does not count the commits held back for want of a replica")
 	}
 
 	stopReplica, pingErr, err := redisServer(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", rport)}, "--port", strconv.Itoa(rport), "--bind", "127.0.0.1",

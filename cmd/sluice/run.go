@@ -72,6 +72,14 @@ func newProcessor(p *parts, o processorOptions) (*processor, error) {
 		MaxWait: k.MaxWait, Workers: k.Workers, Logger: o.log, FetchMaxBytes: 2 * kafka.DefaultMaxMessageBytes,
 		OnRetry: func(err error, attempt int, wait time.Duration) {
 			o.log.Warn("batch failed; pausing and retrying the same batch", "err", err.Error(), "attempt", attempt, "wait", wait)
+			if o.tel != nil {
+				o.tel.BatchRetry()
+			}
+		},
+		OnCommitError: func(error) {
+			if o.tel != nil {
+				o.tel.CommitFailed()
+			}
 		},
 		Flush: func(ctx context.Context) error {
 			if err := pr.pl.Flush(ctx); err != nil || o.durable == nil {

@@ -84,6 +84,9 @@ type SourceConfig struct {
 	// OnRetry, when set, is called each time the handler failed and the
 	// batch is about to be retried after wait (for logs and metrics).
 	OnRetry func(err error, attempt int, wait time.Duration)
+	// OnCommitError, when set, is told of each offset commit held back
+	// (Flush or the commit failed); the offsets go with the next one.
+	OnCommitError func(err error)
 	// Logger receives the consumer's errors (commit failures, broker
 	// errors); nil discards them.
 	Logger *slog.Logger

@@ -364,6 +364,9 @@ func (c *committer) commit(ctx context.Context) bool {
 	if c.cfg.Logger != nil {
 		c.cfg.Logger.Warn("kafka source: commit failed; offsets will be retried", "group", c.cfg.GroupID, "error", err)
 	}
+	if c.cfg.OnCommitError != nil {
+		c.cfg.OnCommitError(err)
+	}
 	c.mu.Lock()
 	for _, m := range ms {
 		if p, ok := c.pending[m.Partition]; !ok || m.Offset > p.Offset {

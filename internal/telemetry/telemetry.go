@@ -59,6 +59,8 @@ type Telemetry struct {
 	storeRT       metric.Float64Histogram
 	batchStep     metric.Float64Histogram
 	batchSize     metric.Int64Histogram
+	retries       metric.Int64Counter
+	commitFails   metric.Int64Counter
 
 	lag  atomic.Pointer[func() int64]
 	held atomic.Pointer[func() map[string]int]
@@ -137,6 +139,12 @@ func New(serviceName string) (*Telemetry, error) {
 	t.batchSize, err = m.Int64Histogram("sluice.batch.size", metric.WithUnit("{event}"),
 		metric.WithDescription("Events per processed batch."),
 		metric.WithExplicitBucketBoundaries(BatchSizeBuckets...))
+	check(err)
+	t.retries, err = m.Int64Counter("sluice.batch.retries", metric.WithUnit("{retry}"),
+		metric.WithDescription("Batches the handler failed and the source retries after a backoff (Redis or a sink down)."))
+	check(err)
+	t.commitFails, err = m.Int64Counter("sluice.offset.commit_failures", metric.WithUnit("{commit}"),
+		metric.WithDescription("Offset commits held back: the held-back writes, the replicas' acknowledgement (redis.wait_replicas) or the commit itself failed; retried with the next one."))
 	check(err)
 	_, err = m.Int64ObservableGauge("sluice.consumer.lag", metric.WithUnit("{message}"),
 		metric.WithDescription("Messages behind the end of the transactions topic, summed over partitions."),
@@ -265,6 +273,12 @@ func (t *Telemetry) StoreRoundTrip(store string, d time.Duration) {
 func (t *Telemetry) BatchStep(step string, d time.Duration) {
 	t.batchStep.Record(context.Background(), d.Seconds(), t.steps.rec(step)...)
 }
+
+// BatchRetry counts a failed batch about to be retried.
+func (t *Telemetry) BatchRetry() { t.retries.Add(context.Background(), 1) }
+
+// CommitFailed counts an offset commit held back.
+func (t *Telemetry) CommitFailed() { t.commitFails.Add(context.Background(), 1) }
 
 // BatchSize records the number of events in one processed batch.
 func (t *Telemetry) BatchSize(n int) {

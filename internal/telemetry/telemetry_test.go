@@ -57,6 +57,9 @@ func TestMetricsExposition(t *testing.T) {
 	tel.StoreRoundTrip("graph", 2*time.Millisecond)
 	tel.BatchStep("stage", 700*time.Microsecond)
 	tel.BatchSize(64)
+	tel.BatchRetry()
+	tel.CommitFailed()
+	tel.CommitFailed()
 	tel.SetLagFunc(func() int64 { return 1234 })
 	tel.SetHeldFunc(func() map[string]int { return map[string]int{"evidence": 310, "registry": 42} })
 
@@ -87,6 +90,8 @@ func TestMetricsExposition(t *testing.T) {
 		`sluice_batch_size_bucket{le="100"} 1`,
 		`sluice_batch_size_sum 64`,
 		`sluice_consumer_lag 1234`,
+		`sluice_batch_retries_total 1`,
+		`sluice_offset_commit_failures_total 2`,
 		`sluice_writes_held{store="evidence"} 310`,
 		`sluice_writes_held{store="registry"} 42`,
 		`service_name="sluice-test"`,
