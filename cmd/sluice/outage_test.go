@@ -205,15 +205,23 @@ func TestRedisSentinel(t *testing.T) {
 	start(addr(rport), "--port", strconv.Itoa(rport), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir,
 		"--replicaof", "127.0.0.1", strconv.Itoa(mport))
 	conf := filepath.Join(dir, "sentinel.conf") // Sentinel rewrites its file: one of the test's own
-	if err := os.WriteFile(conf, fmt.Appendf(nil, "port %d\nbind 127.0.0.1\nsentinel monitor sluice 127.0.0.1 %d 1\n"+
+	// The Sentinel demands a password of its own, as a bank's would.
+	if err := os.WriteFile(conf, fmt.Appendf(nil, "port %d\nbind 127.0.0.1\nrequirepass sentinel-pw-0123\nsentinel monitor sluice 127.0.0.1 %d 1\n"+
 		"sentinel down-after-milliseconds sluice 1000\nsentinel failover-timeout sluice 5000\n", sport, mport), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	start(addr(sport), conf, "--sentinel")
+	stop, pingErr, err := redisServer(&redis.Options{Addr: addr(sport), Password: "sentinel-pw-0123"}, conf, "--sentinel")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	if pingErr != nil {
+		t.Fatalf("sentinel: %v", pingErr)
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	sentinel := redis.NewSentinelClient(&redis.Options{Addr: addr(sport)})
+	sentinel := redis.NewSentinelClient(&redis.Options{Addr: addr(sport), Password: "sentinel-pw-0123"})
 	defer sentinel.Close()
 	// Sentinel learns of the replica from the master: wait until it may
 	// promote it.
@@ -230,6 +238,15 @@ func TestRedisSentinel(t *testing.T) {
 
 	cfg := testConfig(t)
 	cfg.Redis.Addrs, cfg.Redis.MasterName = []string{addr(sport)}, "sluice"
+	noPassword, err := redisClient(cfg.Redis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := noPassword.Ping(ctx).Err(); err == nil {
+		t.Error("the Sentinel answered a client without its password: the test proves nothing")
+	}
+	noPassword.Close()
+	cfg.Redis.SentinelPassword = "sentinel-pw-0123"
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -306,7 +306,8 @@ func redisClient(r config.Redis) (redis.UniversalClient, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redis: %w", err)
 	}
-	return redis.NewUniversalClient(&redis.UniversalOptions{Addrs: r.Addrs, MasterName: r.MasterName, Username: r.Username, Password: r.Password,
+	return redis.NewUniversalClient(&redis.UniversalOptions{Addrs: r.Addrs, MasterName: r.MasterName, SentinelPassword: r.SentinelPassword,
+		Username: r.Username, Password: r.Password,
 		DB: r.DB, TLSConfig: t, ReadBufferSize: redisBuffer, WriteBufferSize: redisBuffer}), nil
 }
 

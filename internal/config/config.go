@@ -70,11 +70,14 @@ type Redis struct {
 	// MasterName, when set, makes addrs Redis Sentinels, which name the
 	// current master of this name (high availability without Cluster).
 	MasterName string `yaml:"master_name"`
-	Username   string `yaml:"username"` // an ACL user (Redis 6+); empty for the default user
-	Password   string `yaml:"password"` // set it through SLUICE_REDIS_PASSWORD, never in the file
-	DB         int    `yaml:"db"`
-	Prefix     string `yaml:"prefix"`
-	TLS        TLS    `yaml:",inline"`
+	// SentinelPassword is for Sentinels that demand one themselves (their
+	// requirepass); set it through SLUICE_REDIS_SENTINEL_PASSWORD.
+	SentinelPassword string `yaml:"sentinel_password"`
+	Username         string `yaml:"username"` // an ACL user (Redis 6+); empty for the default user
+	Password         string `yaml:"password"` // set it through SLUICE_REDIS_PASSWORD, never in the file
+	DB               int    `yaml:"db"`
+	Prefix           string `yaml:"prefix"`
+	TLS              TLS    `yaml:",inline"`
 	// WaitReplicas, when above 0, holds every offset commit until that
 	// many replicas (of each master, on a Cluster) have acknowledged the
 	// writes before it (Redis's WAIT), so that a failover to a replica
@@ -332,6 +335,9 @@ func (c *Config) Validate() error {
 	}
 	if len(c.Redis.Addrs) == 0 {
 		bad("redis", "addrs", "at least one address is required")
+	}
+	if c.Redis.SentinelPassword != "" && c.Redis.MasterName == "" {
+		bad("redis", "sentinel_password", "is for Sentinels: set master_name too")
 	}
 	if c.Redis.MasterName != "" {
 		for _, a := range c.Redis.Addrs {

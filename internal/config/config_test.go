@@ -147,6 +147,7 @@ func TestSecurityKeys(t *testing.T) {
 		{"mechanism without password", "kafka:\n  sasl_mechanism: SCRAM-SHA-512\n  sasl_username: u\n", "kafka.sasl_password: is required with sasl_mechanism (set SLUICE_KAFKA_SASL_PASSWORD"},
 		{"user without mechanism", "kafka:\n  sasl_username: u\n", "kafka.sasl_mechanism: is required with sasl_username"},
 		{"PLAIN in clear", "kafka:\n  sasl_mechanism: plain\n  sasl_username: u\n  sasl_password: p\n", ":2: kafka.sasl_mechanism: PLAIN sends the password in clear"},
+		{"sentinel password without sentinels", "redis:\n  sentinel_password: x\n", ":2: redis.sentinel_password: is for Sentinels: set master_name too"},
 		{"redis user without password", "redis:\n  username: sluice\n", ":2: redis.username: needs a password"},
 		{"server TLS without a certificate", "server:\n  tls: true\n", "server.tls_cert_file: a server needs tls_cert_file and tls_key_file"},
 		{"server TLS with a client's key", "server:\n  tls: true\n  tls_cert_file: " + pki.ServerCert + "\n  tls_key_file: " + pki.ServerKey + "\n  tls_server_name: x\n",
