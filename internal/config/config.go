@@ -104,13 +104,9 @@ func (t TLS) Config() (*tls.Config, error) {
 	}
 	c := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName}
 	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls_ca_file: %w", err)
-		}
-		c.RootCAs = x509.NewCertPool()
-		if !c.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls_ca_file: %s holds no PEM certificate", t.CAFile)
+		var err error
+		if c.RootCAs, err = t.pool(); err != nil {
+			return nil, err
 		}
 	}
 	if t.CertFile != "" || t.KeyFile != "" {
@@ -144,25 +140,33 @@ func (t TLS) ServerConfig() (*tls.Config, error) {
 	}
 	c := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls_ca_file: %w", err)
-		}
-		c.ClientCAs = x509.NewCertPool()
-		if !c.ClientCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls_ca_file: %s holds no PEM certificate", t.CAFile)
+		if c.ClientCAs, err = t.pool(); err != nil {
+			return nil, err
 		}
 		c.ClientAuth = tls.RequireAndVerifyClientCert
 	}
 	return c, nil
 }
 
+// pool reads the CA certificates of tls_ca_file.
+func (t TLS) pool() (*x509.CertPool, error) {
+	pem, err := os.ReadFile(t.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("tls_ca_file: %w", err)
+	}
+	p := x509.NewCertPool()
+	if !p.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("tls_ca_file: %s holds no PEM certificate", t.CAFile)
+	}
+	return p, nil
+}
+
 // check returns the key at fault and why, or "" when t is sound.
 func (t TLS) check(server bool) (key, msg string) {
 	if !t.Enabled {
-		for k, v := range map[string]string{"tls_ca_file": t.CAFile, "tls_cert_file": t.CertFile, "tls_key_file": t.KeyFile, "tls_server_name": t.ServerName} {
-			if v != "" {
-				return k, "is set but tls is false: set tls: true"
+		for _, kv := range [][2]string{{"tls_ca_file", t.CAFile}, {"tls_cert_file", t.CertFile}, {"tls_key_file", t.KeyFile}, {"tls_server_name", t.ServerName}} {
+			if kv[1] != "" {
+				return kv[0], "is set but tls is false: set tls: true"
 			}
 		}
 		return "", ""
