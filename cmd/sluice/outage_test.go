@@ -354,7 +354,7 @@ func TestWaitReplicas(t *testing.T) {
 		}
 		return l
 	}
-	time.Sleep(time.Second) // fifty commit attempts
+	time.Sleep(time.Second) // several commit attempts, backing off
 	if l := lag(); l != 3 {
 		t.Fatalf("lag %d with no replica to acknowledge the writes, want 3: offsets were committed", l)
 	}
