@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -113,11 +114,11 @@ func (t TLS) Config() (*tls.Config, error) {
 		if t.CertFile == "" || t.KeyFile == "" {
 			return nil, errors.New("tls_cert_file: a client certificate needs both tls_cert_file and tls_key_file")
 		}
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		kp, err := newKeyPair(t.CertFile, t.KeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("tls_cert_file: %w", err)
+			return nil, err
 		}
-		c.Certificates = []tls.Certificate{cert}
+		c.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return kp.get(), nil }
 	}
 	return c, nil
 }
@@ -134,11 +135,11 @@ func (t TLS) ServerConfig() (*tls.Config, error) {
 	if t.ServerName != "" {
 		return nil, errors.New("tls_server_name: is for clients; a server's name is in its certificate")
 	}
-	cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+	kp, err := newKeyPair(t.CertFile, t.KeyFile)
 	if err != nil {
-		return nil, fmt.Errorf("tls_cert_file: %w", err)
+		return nil, err
 	}
-	c := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	c := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return kp.get(), nil }}
 	if t.CAFile != "" {
 		if c.ClientCAs, err = t.pool(); err != nil {
 			return nil, err
@@ -146,6 +147,56 @@ func (t TLS) ServerConfig() (*tls.Config, error) {
 		c.ClientAuth = tls.RequireAndVerifyClientCert
 	}
 	return c, nil
+}
+
+// keyPair is a certificate and key read from files, read again when the
+// files change: certificates that a bank's tooling renews (cert-manager,
+// Vault) are taken up by the next connection, without a restart. A
+// renewal caught half written, or broken, leaves the previous pair in use.
+type keyPair struct {
+	certFile, keyFile string
+	mu                sync.Mutex
+	cert              *tls.Certificate
+	stamp             string // the files' sizes and modification times when read
+	checked           time.Time
+}
+
+func newKeyPair(certFile, keyFile string) (*keyPair, error) {
+	kp := &keyPair{certFile: certFile, keyFile: keyFile}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("tls_cert_file: %w", err)
+	}
+	kp.cert, kp.stamp, kp.checked = &cert, kp.stat(), time.Now()
+	return kp, nil
+}
+
+// keyPairRecheck bounds how often a handshake looks at the files.
+const keyPairRecheck = time.Second
+
+func (kp *keyPair) get() *tls.Certificate {
+	kp.mu.Lock()
+	defer kp.mu.Unlock()
+	if time.Since(kp.checked) < keyPairRecheck {
+		return kp.cert
+	}
+	kp.checked = time.Now()
+	if st := kp.stat(); st != kp.stamp {
+		if cert, err := tls.LoadX509KeyPair(kp.certFile, kp.keyFile); err == nil {
+			kp.cert, kp.stamp = &cert, st
+		}
+	}
+	return kp.cert
+}
+
+func (kp *keyPair) stat() string {
+	var b strings.Builder
+	for _, f := range []string{kp.certFile, kp.keyFile} {
+		if fi, err := os.Stat(f); err == nil {
+			fmt.Fprintf(&b, "%d@%d;", fi.Size(), fi.ModTime().UnixNano())
+		}
+	}
+	return b.String()
 }
 
 // pool reads the CA certificates of tls_ca_file.

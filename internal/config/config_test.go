@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"crypto/tls"
 	"fmt"
 	"io"
@@ -187,11 +188,11 @@ func TestSecurityKeys(t *testing.T) {
 		t.Errorf("environment not applied to the security keys: %+v %+v", c.Kafka, c.Redis)
 	}
 	st, err := TLS{Enabled: true, CertFile: pki.ServerCert, KeyFile: pki.ServerKey, CAFile: pki.CAFile}.ServerConfig()
-	if err != nil || len(st.Certificates) != 1 || st.ClientCAs == nil || st.ClientAuth != tls.RequireAndVerifyClientCert {
+	if err != nil || st.GetCertificate == nil || st.ClientCAs == nil || st.ClientAuth != tls.RequireAndVerifyClientCert {
 		t.Errorf("server TLS with a CA: %+v, %v; want its certificate and client certificates required", st, err)
 	}
 	kt, err := c.Kafka.TLS.Config()
-	if err != nil || kt == nil || kt.RootCAs == nil || len(kt.Certificates) != 1 || kt.MinVersion < tls.VersionTLS12 {
+	if err != nil || kt == nil || kt.RootCAs == nil || kt.GetClientCertificate == nil || kt.MinVersion < tls.VersionTLS12 {
 		t.Errorf("kafka TLS config %+v, %v: want the CA, one client certificate, TLS 1.2 at least", kt, err)
 	}
 	if rt, err := Default().Redis.TLS.Config(); rt != nil || err != nil {
@@ -340,5 +341,67 @@ func TestKubernetesManifest(t *testing.T) {
 	}
 	if !pod.SecurityContext.RunAsNonRoot || !c.SecurityContext.ReadOnlyRootFilesystem {
 		t.Error("the pod must run as non-root on a read-only root file system")
+	}
+}
+
+// TestCertificateRenewal: a client or server certificate renewed in place
+// (cert-manager, Vault) is used from the next handshake on, without a
+// restart; a renewal that does not parse leaves the one before in use.
+func TestCertificateRenewal(t *testing.T) {
+	first, second := tlstest.New(t), tlstest.New(t)
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.key")
+	put := func(pki *tlstest.PKI) {
+		for src, dst := range map[string]string{pki.ClientCert: cert, pki.ClientKey: key} {
+			b, err := os.ReadFile(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(dst, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	put(first)
+	want := func(pki *tlstest.PKI) []byte {
+		c, err := tls.LoadX509KeyPair(pki.ClientCert, pki.ClientKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Certificate[0]
+	}
+	client, err := TLS{Enabled: true, CertFile: cert, KeyFile: key}.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err := TLS{Enabled: true, CertFile: cert, KeyFile: key}.ServerConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := func() (c, s []byte) {
+		cc, err := client.GetClientCertificate(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, err := server.GetCertificate(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cc.Certificate[0], sc.Certificate[0]
+	}
+	if c, s := shown(); !bytes.Equal(c, want(first)) || !bytes.Equal(s, want(first)) {
+		t.Fatal("not the configured certificate")
+	}
+	put(second)
+	time.Sleep(keyPairRecheck + 100*time.Millisecond)
+	if c, s := shown(); !bytes.Equal(c, want(second)) || !bytes.Equal(s, want(second)) {
+		t.Error("the renewed certificate is not used")
+	}
+	if err := os.WriteFile(cert, []byte("half written"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(keyPairRecheck + 100*time.Millisecond)
+	if c, s := shown(); !bytes.Equal(c, want(second)) || !bytes.Equal(s, want(second)) {
+		t.Error("a broken renewal replaced the certificate in use")
 	}
 }
