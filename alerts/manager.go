@@ -75,6 +75,9 @@ type Batch struct {
 	Alerts []Alert
 	opens  map[string]Open
 	dirty  []*Alert
+	// keys and ids are the open pointers and alerts Raise read: what the
+	// batch's alerts depend on (Pending.Stage).
+	keys, ids []string
 }
 
 // Raise builds alerts from findings, in order. Write Batch.Alerts to the
@@ -100,6 +103,7 @@ func (m *Manager) Raise(ctx context.Context, findings []scoring.Finding) (*Batch
 	if len(keys) == 0 {
 		return b, nil
 	}
+	b.keys = keys
 	opens, err := m.state.Opens(ctx, keys)
 	if err != nil {
 		return nil, err
@@ -112,6 +116,7 @@ func (m *Manager) Raise(ctx context.Context, findings []scoring.Finding) (*Batch
 			ids = append(ids, o.ID)
 		}
 	}
+	b.ids = ids
 	known := map[string]*Alert{}
 	if len(ids) > 0 {
 		as, err := m.state.Alerts(ctx, ids)

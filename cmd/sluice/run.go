@@ -122,8 +122,17 @@ func newProcessor(p *parts, o processorOptions) (*processor, error) {
 			return nil
 		}))
 	}
-	if pr.pl, err = p.pipeline(o.stores, sinks...); err != nil {
+	// The alert state behind a Pending: a batch's alerts are written outside
+	// the raising lock (pipeline.Pipeline.Pending).
+	st := o.stores
+	pending := alerts.NewPending(st.state)
+	st.state = pending
+	if pr.pl, err = p.pipeline(st, sinks...); err != nil {
 		return nil, err
+	}
+	pr.pl.Pending = pending
+	pr.pl.OnAlertError = func(err error) {
+		o.log.Warn("writing alerts failed; retrying", "err", err.Error())
 	}
 	pr.pl.Decoder.MaxBytes = k.MaxMessageBytes
 	if t := o.tel; t != nil {
@@ -255,6 +264,7 @@ func (pr *processor) deadLetter(ctx context.Context, rejects []pipeline.Reject) 
 func (pr *processor) Run(ctx context.Context) error {
 	defer pr.dlq.Close()
 	defer pr.sink.Close()
+	defer pr.pl.Close()
 	return pr.source.Run(ctx, pr.handle)
 }
 

@@ -89,6 +89,16 @@ type Pipeline struct {
 	// so the history can be screened again when the lists change.
 	Registry rescreen.Registry
 	Observe  Observer
+	// Pending, when set (with Alerts over it), writes a batch's alerts to
+	// the sinks and saves their state outside the raising lock, each batch
+	// after the earlier ones it shares an alert or an open pointer with
+	// (alerts.Pending): a batch waiting for the alerts topic's
+	// acknowledgement no longer holds up the other batches' alerts. A batch
+	// still returns only once its alerts are written and saved. A failed
+	// write is retried with backoff (OnAlertError is told) until it
+	// succeeds or Close.
+	Pending      *alerts.Pending
+	OnAlertError func(err error)
 
 	// alerting makes raising, writing and saving one batch's alerts one
 	// step, so that batches scored at once do not both open an alert for
@@ -100,6 +110,10 @@ type Pipeline struct {
 	// staged holds the *Staged of finished batches, whose slices serve the
 	// next ones.
 	staged sync.Pool
+
+	flights     sync.Once
+	flightsCtx  context.Context
+	flightsStop context.CancelFunc
 }
 
 // tracer names the spans of the steps.
@@ -284,6 +298,9 @@ func (p *Pipeline) raise(ctx context.Context, batch []Raw, prep *scoring.Prepare
 // alert raises the findings' alerts, writes them to every sink and saves
 // the alert state; it returns how many alerts it wrote.
 func (p *Pipeline) alert(ctx context.Context, batch []Raw, findings []scoring.Finding) (int, error) {
+	if p.Pending != nil {
+		return p.alertPending(ctx, batch, findings)
+	}
 	p.alerting.Lock()
 	defer p.alerting.Unlock()
 	b, err := p.Alerts.Raise(ctx, findings)
@@ -293,33 +310,132 @@ func (p *Pipeline) alert(ctx context.Context, batch []Raw, findings []scoring.Fi
 	if len(b.Alerts) == 0 {
 		return 0, nil
 	}
-	// The sinks are independent (each keeps one copy per alert id and
-	// version): written at once, a batch with alerts waits for the slowest
-	// rather than for their sum.
+	if err := p.writeSinks(ctx, b.Alerts); err != nil {
+		return 0, err
+	}
+	if err := p.Alerts.Commit(ctx, b); err != nil {
+		return 0, fmt.Errorf("alert state: %w", err)
+	}
+	p.alerted(b.Alerts, producedAll(batch, b.Alerts))
+	return len(b.Alerts), nil
+}
+
+// writeSinks writes as to every sink. The sinks are independent (each
+// keeps one copy per alert id and version): written at once, a batch with
+// alerts waits for the slowest rather than for their sum.
+func (p *Pipeline) writeSinks(ctx context.Context, as []alerts.Alert) error {
 	errs := make([]error, len(p.Sinks))
 	var wg sync.WaitGroup
 	for i, s := range p.Sinks {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = s.Write(ctx, b.Alerts)
+			errs[i] = s.Write(ctx, as)
 		}()
 	}
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
-			return 0, fmt.Errorf("alert sink: %w", err)
+			return fmt.Errorf("alert sink: %w", err)
 		}
 	}
-	if err := p.Alerts.Commit(ctx, b); err != nil {
+	return nil
+}
+
+func (p *Pipeline) alerted(as []alerts.Alert, produced []time.Time) {
+	if p.Observe.Alerted != nil {
+		for i := range as {
+			p.Observe.Alerted(&as[i], produced[i])
+		}
+	}
+}
+
+func producedAll(batch []Raw, as []alerts.Alert) []time.Time {
+	out := make([]time.Time, len(as))
+	for i := range as {
+		out[i] = producedOf(batch, as[i].Source)
+	}
+	return out
+}
+
+// alertPending raises under the lock, stages the batch (alerts.Pending),
+// and lets its flight write it outside the lock; it returns once the
+// flight has landed.
+func (p *Pipeline) alertPending(ctx context.Context, batch []Raw, findings []scoring.Finding) (int, error) {
+	p.alerting.Lock()
+	b, err := p.Alerts.Raise(ctx, findings)
+	var f *alerts.Flight
+	if err == nil {
+		f, err = p.Pending.Stage(b)
+	}
+	p.alerting.Unlock()
+	if err != nil {
 		return 0, fmt.Errorf("alert state: %w", err)
 	}
-	if p.Observe.Alerted != nil {
-		for i := range b.Alerts {
-			p.Observe.Alerted(&b.Alerts[i], producedOf(batch, b.Alerts[i].Source))
+	go p.fly(f, producedAll(batch, b.Alerts))
+	select {
+	case <-f.Done():
+		return len(b.Alerts), nil
+	case <-ctx.Done():
+		// The flight goes on: the batch, if retried, reads its state and
+		// waits for it.
+		return 0, ctx.Err()
+	}
+}
+
+// Retry bounds of a flight's failed writes.
+const (
+	flightMinBackoff = 100 * time.Millisecond
+	flightMaxBackoff = 10 * time.Second
+)
+
+// fly writes a staged batch's alerts to the sinks and lands its state,
+// after the flights it depends on, retrying until it succeeds or Close.
+func (p *Pipeline) fly(f *alerts.Flight, produced []time.Time) {
+	ctx := p.flightContext()
+	for _, d := range f.Deps() {
+		select {
+		case <-d.Done():
+		case <-ctx.Done():
+			return
 		}
 	}
-	return len(b.Alerts), nil
+	as := f.Batch.Alerts
+	for backoff := flightMinBackoff; ; backoff = min(2*backoff, flightMaxBackoff) {
+		var err error
+		if len(as) > 0 {
+			err = p.writeSinks(ctx, as)
+		}
+		if err == nil {
+			if err = p.Pending.Land(ctx, f); err != nil {
+				err = fmt.Errorf("alert state: %w", err)
+			}
+		}
+		if err == nil {
+			break
+		}
+		if p.OnAlertError != nil {
+			p.OnAlertError(err)
+		}
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return
+		}
+	}
+	p.alerted(as, produced)
+}
+
+func (p *Pipeline) flightContext() context.Context {
+	p.flights.Do(func() { p.flightsCtx, p.flightsStop = context.WithCancel(context.Background()) })
+	return p.flightsCtx
+}
+
+// Close stops the flights still trying to write (their batches never
+// returned, so nothing of theirs was committed).
+func (p *Pipeline) Close() {
+	p.flightContext()
+	p.flightsStop()
 }
 
 // flusher is a store that may hold writes back (internal/writeback).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -91,8 +92,19 @@ func wire(t *testing.T, id, to string, at time.Time) []byte {
 // the same time, each with evidence on the same subject and typology within
 // the cool-down, give one alert (updated), never two.
 func TestConcurrentBatchesRaiseOneAlert(t *testing.T) {
-	out := &sink{ids: map[string]map[string]bool{}}
-	pl := newPipeline(t, out)
+	for _, pending := range []bool{false, true} {
+		t.Run(fmt.Sprintf("pending=%v", pending), func(t *testing.T) {
+			out := &sink{ids: map[string]map[string]bool{}}
+			pl := newPipeline(t, out)
+			if pending {
+				pl = newPendingPipeline(t, alerts.NewMemoryState(), out)
+			}
+			concurrentBatches(t, pl, out)
+		})
+	}
+}
+
+func concurrentBatches(t *testing.T, pl *pipeline.Pipeline, out *sink) {
 
 	const subjects = 50
 	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -206,5 +218,168 @@ func TestFlushWritesWhatIsHeldBack(t *testing.T) {
 	}
 	if n, held := stored(), pl.Held()["registry"]; n != 20 || held != 0 || flushes != 1 {
 		t.Fatalf("after the flush: %d sightings in Redis, %d held, %d flush steps; want 20, 0 and 1", n, held, flushes)
+	}
+}
+
+// newPendingPipeline is newPipeline writing alerts outside the raising
+// lock (Pipeline.Pending), over state.
+func newPendingPipeline(t *testing.T, state alerts.State, sinks ...pipeline.Sink) *pipeline.Pipeline {
+	t.Helper()
+	pl := newPipeline(t, sinks...)
+	pending := alerts.NewPending(state)
+	mgr, err := alerts.NewManager(alerts.Config{CoolDown: 24 * time.Hour}, pending)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl.Alerts, pl.Pending = mgr, pending
+	t.Cleanup(pl.Close)
+	return pl
+}
+
+// gatedSink holds the writes of alerts on held accounts until release is
+// closed, and records every write's (account, id, version) in order.
+type gatedSink struct {
+	held    map[string]bool
+	entered chan string
+	release chan struct{}
+	fail    int // fail this many writes first
+
+	mu      sync.Mutex
+	written []string
+}
+
+func (s *gatedSink) Write(_ context.Context, as []alerts.Alert) error {
+	for _, a := range as {
+		if s.held[a.Subject.Account] {
+			s.entered <- a.Subject.Account
+			<-s.release
+			break
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail > 0 {
+		s.fail--
+		return fmt.Errorf("sink down")
+	}
+	for _, a := range as {
+		s.written = append(s.written, fmt.Sprintf("%s %s v%d", a.Subject.Account, a.ID, a.Version))
+	}
+	return nil
+}
+
+func (s *gatedSink) got() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.written...)
+}
+
+func process(pl *pipeline.Pipeline, ctx context.Context, id, to string, at time.Time, offset int64) chan error {
+	done := make(chan error, 1)
+	go func() {
+		raw := pipeline.Raw{Value: wireValue(id, to, at), Pos: ingest.Position{Topic: "tx", Offset: offset}}
+		done <- pl.Process(ctx, []pipeline.Raw{raw})
+	}()
+	return done
+}
+
+func wireValue(id, to string, at time.Time) []byte {
+	b, _ := json.Marshal(map[string]any{"id": id, "time": at.Format(time.RFC3339), "kind": "wire", "amount": "100.00", "currency": "CAD",
+		"from": map[string]any{"account": "from-" + id}, "to": map[string]any{"account": to}})
+	return b
+}
+
+// TestAlertsOutsideTheLock: while one batch waits for the sinks to take
+// its alert, a batch with alerts on another subject goes through; a batch
+// updating the held alert waits for it, and the sinks and the state get
+// version 1 before version 2.
+func TestAlertsOutsideTheLock(t *testing.T) {
+	out := &gatedSink{held: map[string]bool{"slow": true}, entered: make(chan string, 10), release: make(chan struct{})}
+	state := alerts.NewMemoryState()
+	pl := newPendingPipeline(t, state, out)
+	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+
+	first := process(pl, ctx, "tx-s1", "slow", at, 0)
+	<-out.entered // the slow subject's write is under way and held
+	select {
+	case err := <-process(pl, ctx, "tx-f1", "fast", at, 1):
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a batch on another subject waited for the held write")
+	}
+	second := process(pl, ctx, "tx-s2", "slow", at.Add(time.Minute), 2)
+	select {
+	case err := <-second:
+		t.Fatalf("the update of the held alert returned (%v) before the alert it updates was written", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(out.release)
+	for _, done := range []chan error{first, second} {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var slow []string
+	for _, w := range out.got() {
+		if strings.HasPrefix(w, "slow ") {
+			slow = append(slow, w)
+		}
+	}
+	if len(slow) != 2 || !strings.HasSuffix(slow[0], " v1") || !strings.HasSuffix(slow[1], " v2") || slow[0][:len(slow[0])-3] != slow[1][:len(slow[1])-3] {
+		t.Errorf("writes on the held subject: %v, want one alert's v1 then v2", slow)
+	}
+	id := strings.Fields(slow[0])[1]
+	saved, err := state.Alerts(ctx, []string{id})
+	if err != nil || saved[0] == nil || saved[0].Version != 2 {
+		t.Errorf("state after both landed: %+v, %v; want version 2", saved[0], err)
+	}
+	if n := pl.Pending.Len(); n != 0 {
+		t.Errorf("%d flights still pending", n)
+	}
+}
+
+// TestFlightRetriesAndRedelivery: a failed write is retried until it
+// succeeds, the batch returning only then; a batch given up by its caller
+// (its context done) and handled again waits for the write still under
+// way and raises nothing twice.
+func TestFlightRetriesAndRedelivery(t *testing.T) {
+	out := &gatedSink{held: map[string]bool{"held": true}, entered: make(chan string, 10), release: make(chan struct{}), fail: 2}
+	pl := newPendingPipeline(t, alerts.NewMemoryState(), out)
+	n := 0 // written by the flight before the batch returns
+	pl.OnAlertError = func(error) { n++ }
+	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	if err := <-process(pl, context.Background(), "tx-r1", "retried", at, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.got(); len(got) != 1 || n != 2 {
+		t.Fatalf("after two failed writes: %v written, %d failures reported; want one alert and two", got, n)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := <-process(pl, ctx, "tx-h1", "held", at, 1); err == nil {
+		t.Fatal("the batch returned while its alert's write was held")
+	}
+	again := process(pl, context.Background(), "tx-h1", "held", at, 1) // the source's retry
+	select {
+	case err := <-again:
+		t.Fatalf("the retried batch returned (%v) before the alert of its first try was written", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(out.release)
+	if err := <-again; err != nil {
+		t.Fatal(err)
+	}
+	var held []string
+	for _, w := range out.got() {
+		if strings.HasPrefix(w, "held ") {
+			held = append(held, w)
+		}
+	}
+	if len(held) != 1 {
+		t.Errorf("writes on the held subject: %v, want the one alert once", held)
 	}
 }
