@@ -60,58 +60,53 @@ func NewPending(under State) *Pending {
 
 // Opens reads the pending pointers, then the State behind for the others.
 func (p *Pending) Opens(ctx context.Context, keys []string) ([]*Open, error) {
-	out := make([]*Open, len(keys))
+	return readThrough(ctx, p, keys, func(k string) (*Open, bool, error) {
+		po, ok := p.opens[k]
+		return &po.o, ok, nil
+	}, p.under.Opens)
+}
+
+// Alerts reads the pending alerts (each caller its own copy), then the
+// State behind for the others.
+func (p *Pending) Alerts(ctx context.Context, ids []string) ([]*Alert, error) {
+	return readThrough(ctx, p, ids, func(id string) (*Alert, bool, error) {
+		pa, ok := p.alerts[id]
+		if !ok {
+			return nil, false, nil
+		}
+		var a Alert
+		return &a, true, json.Unmarshal(pa.json, &a)
+	}, p.under.Alerts)
+}
+
+// readThrough looks each key up in p (pending, under p.mu) and reads the
+// ones not there from the State behind, in one call.
+func readThrough[T any](ctx context.Context, p *Pending, keys []string, pending func(string) (*T, bool, error),
+	under func(context.Context, []string) ([]*T, error)) ([]*T, error) {
+	out := make([]*T, len(keys))
 	var rest []string
 	var at []int
 	p.mu.Lock()
 	for i, k := range keys {
-		if po, ok := p.opens[k]; ok {
-			o := po.o
-			out[i] = &o
+		v, ok, err := pending(k)
+		if err != nil {
+			p.mu.Unlock()
+			return nil, err
+		}
+		if ok {
+			out[i] = v
 		} else {
 			rest, at = append(rest, k), append(at, i)
 		}
 	}
 	p.mu.Unlock()
 	if len(rest) > 0 {
-		got, err := p.under.Opens(ctx, rest)
+		got, err := under(ctx, rest)
 		if err != nil {
 			return nil, err
 		}
-		for j, o := range got {
-			out[at[j]] = o
-		}
-	}
-	return out, nil
-}
-
-// Alerts reads the pending alerts (each caller its own copy), then the
-// State behind for the others.
-func (p *Pending) Alerts(ctx context.Context, ids []string) ([]*Alert, error) {
-	out := make([]*Alert, len(ids))
-	var rest []string
-	var at []int
-	p.mu.Lock()
-	for i, id := range ids {
-		if pa, ok := p.alerts[id]; ok {
-			var a Alert
-			if err := json.Unmarshal(pa.json, &a); err != nil {
-				p.mu.Unlock()
-				return nil, err
-			}
-			out[i] = &a
-		} else {
-			rest, at = append(rest, id), append(at, i)
-		}
-	}
-	p.mu.Unlock()
-	if len(rest) > 0 {
-		got, err := p.under.Alerts(ctx, rest)
-		if err != nil {
-			return nil, err
-		}
-		for j, a := range got {
-			out[at[j]] = a
+		for j, v := range got {
+			out[at[j]] = v
 		}
 	}
 	return out, nil
