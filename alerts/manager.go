@@ -50,7 +50,9 @@ type State interface {
 	Opens(ctx context.Context, keys []string) ([]*Open, error)
 	// Alerts returns the latest version of each alert, nil where unknown.
 	Alerts(ctx context.Context, ids []string) ([]*Alert, error)
-	// Save stores pointers and alert versions durably.
+	// Save stores pointers and alert versions durably, never going back:
+	// a pointer with an earlier Until, or an alert of a lower version,
+	// than the one stored is left out.
 	Save(ctx context.Context, opens map[string]Open, alerts []*Alert) error
 }
 

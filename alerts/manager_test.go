@@ -112,12 +112,49 @@ func index(l []string, s string) int {
 
 func TestMemoryState(t *testing.T) {
 	runStateSuite(t, func(*testing.T) State { return NewMemoryState() })
+	runNeverBack(t, NewMemoryState())
 }
 
 func TestRedisState(t *testing.T) {
-	runStateSuite(t, func(t *testing.T) State {
+	newState := func(t *testing.T) State {
 		rdb, prefix := redistest.Client(t, "alerts")
 		return NewRedisState(rdb, prefix, time.Hour)
+	}
+	runStateSuite(t, newState)
+	runNeverBack(t, newState(t))
+}
+
+// runNeverBack is the contract's last part: a Save of what is older than
+// what is stored (a rebalanced partition's former owner saving late)
+// leaves the newer; the same or newer is saved.
+func runNeverBack(t *testing.T, s State) {
+	t.Run("never back", func(t *testing.T) {
+		ctx := context.Background()
+		save := func(until int64, version int) {
+			t.Helper()
+			a := &Alert{ID: "al-1", Version: version, Transactions: []string{fmt.Sprintf("t%d", version)}}
+			if err := s.Save(ctx, map[string]Open{"A-1|structuring": {ID: "al-1", Until: until}}, []*Alert{a}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		check := func(until int64, version int) {
+			t.Helper()
+			os, err := s.Opens(ctx, []string{"A-1|structuring"})
+			if err != nil || os[0] == nil || os[0].Until != until {
+				t.Errorf("open pointer %+v, %v; want until %d", os[0], err, until)
+			}
+			as, err := s.Alerts(ctx, []string{"al-1"})
+			if err != nil || as[0] == nil || as[0].Version != version || as[0].Transactions[0] != fmt.Sprintf("t%d", version) {
+				t.Errorf("alert %+v, %v; want version %d", as[0], err, version)
+			}
+		}
+		save(200, 2)
+		save(100, 1)
+		check(200, 2)
+		save(200, 2)
+		check(200, 2)
+		save(300, 3)
+		check(300, 3)
 	})
 }
 

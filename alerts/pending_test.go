@@ -10,6 +10,7 @@ import (
 // A Pending passes the State contract when batches are committed through it.
 func TestPendingState(t *testing.T) {
 	runStateSuite(t, func(*testing.T) State { return NewPending(NewMemoryState()) })
+	runNeverBack(t, NewPending(NewMemoryState()))
 }
 
 // TestPendingStageAndLand: a batch raised over a staged, unsaved one sees

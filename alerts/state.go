@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"sync"
 	"time"
 
@@ -14,12 +15,17 @@ import (
 type MemoryState struct {
 	mu     sync.Mutex
 	opens  map[string]Open
-	alerts map[string][]byte // JSON, so callers never share the stored alert
+	alerts map[string]storedAlert
+}
+
+type storedAlert struct {
+	json    []byte // so callers never share the stored alert
+	version int
 }
 
 // NewMemoryState returns an empty state.
 func NewMemoryState() *MemoryState {
-	return &MemoryState{opens: map[string]Open{}, alerts: map[string][]byte{}}
+	return &MemoryState{opens: map[string]Open{}, alerts: map[string]storedAlert{}}
 }
 
 func (s *MemoryState) Opens(_ context.Context, keys []string) ([]*Open, error) {
@@ -39,9 +45,9 @@ func (s *MemoryState) Alerts(_ context.Context, ids []string) ([]*Alert, error) 
 	defer s.mu.Unlock()
 	out := make([]*Alert, len(ids))
 	for i, id := range ids {
-		if b, ok := s.alerts[id]; ok {
+		if sa, ok := s.alerts[id]; ok {
 			var a Alert
-			if err := json.Unmarshal(b, &a); err != nil {
+			if err := json.Unmarshal(sa.json, &a); err != nil {
 				return nil, err
 			}
 			out[i] = &a
@@ -50,18 +56,25 @@ func (s *MemoryState) Alerts(_ context.Context, ids []string) ([]*Alert, error) 
 	return out, nil
 }
 
+// Save never goes back: a pointer with an earlier Until or an alert of a
+// lower version than the one stored is not saved (see RedisState.Save).
 func (s *MemoryState) Save(_ context.Context, opens map[string]Open, alerts []*Alert) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for k, o := range opens {
-		s.opens[k] = o
+		if cur, ok := s.opens[k]; !ok || o.Until >= cur.Until {
+			s.opens[k] = o
+		}
 	}
 	for _, a := range alerts {
+		if cur, ok := s.alerts[a.ID]; ok && a.Version < cur.version {
+			continue
+		}
 		b, err := json.Marshal(a)
 		if err != nil {
 			return err
 		}
-		s.alerts[a.ID] = b
+		s.alerts[a.ID] = storedAlert{b, a.Version}
 	}
 	return nil
 }
@@ -128,18 +141,37 @@ func getJSON[T any](ctx context.Context, rdb redis.UniversalClient, keys []strin
 	return out, nil
 }
 
+// saveNewer sets KEYS[1] to ARGV[1] unless it holds a value whose field
+// ARGV[2] is greater than ARGV[3]: a pointer's until, an alert's version.
+var saveNewer = `
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local n = cjson.decode(cur)[ARGV[2]]
+  if n and n > tonumber(ARGV[3]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4])
+return 1
+`
+
+// Save stores pointers and alert versions, never going back: a pointer
+// with an earlier until or an alert of a lower version than the one
+// stored is left out. Batches of one processor save in order, but after a
+// rebalance the partition's former owner may still be saving what the new
+// one has already updated. One script call a key, so that it works on
+// Redis Cluster.
 func (s *RedisState) Save(ctx context.Context, opens map[string]Open, alerts []*Alert) error {
+	ttl := strconv.FormatInt(s.ttl.Milliseconds(), 10)
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for k, o := range opens {
 			b, _ := json.Marshal(o)
-			p.Set(ctx, s.openKey(k), b, s.ttl)
+			p.Eval(ctx, saveNewer, []string{s.openKey(k)}, b, "until", o.Until, ttl)
 		}
 		for _, a := range alerts {
 			b, err := json.Marshal(a)
 			if err != nil {
 				return err
 			}
-			p.Set(ctx, s.alertKey(a.ID), b, s.ttl)
+			p.Eval(ctx, saveNewer, []string{s.alertKey(a.ID)}, b, "version", a.Version, ttl)
 		}
 		return nil
 	})
