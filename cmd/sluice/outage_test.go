@@ -126,7 +126,12 @@ func TestRedisOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A batch retried by the source, or its alerts' write retried by the
+	// batch's flight (which the batch waits for): either way the outage
+	// was seen.
 	var retries atomic.Int64
+	logAlertError := pr.pl.OnAlertError
+	pr.pl.OnAlertError = func(err error) { retries.Add(1); logAlertError(err) }
 	src, err := kafka.NewSource(kafka.SourceConfig{Brokers: cfg.Kafka.Brokers, Topic: "tx", GroupID: "g", MaxBatch: 200,
 		MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
 		OnRetry: func(error, int, time.Duration) { retries.Add(1) }, Flush: pr.pl.Flush})
