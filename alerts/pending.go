@@ -152,10 +152,9 @@ func (p *Pending) Stage(b *Batch) (*Flight, error) {
 			dep(pa.seq)
 		}
 	}
+	// b.opens's keys are among b.keys, seen above; a new alert's id may
+	// not be among b.ids.
 	for k, o := range b.opens {
-		if po, ok := p.opens[k]; ok {
-			dep(po.seq)
-		}
 		p.opens[k] = pendingOpen{o, f.seq}
 	}
 	for i, a := range b.dirty {

@@ -394,11 +394,15 @@ func (c *Config) Validate() error {
 	if c.Redis.SentinelPassword != "" && c.Redis.MasterName == "" {
 		bad("redis", "sentinel_password", "is for Sentinels: set master_name too")
 	}
-	if c.Redis.MasterName != "" {
-		for _, a := range c.Redis.Addrs {
-			if strings.HasPrefix(a, "/") {
-				bad("redis", "master_name", "the sentinels must be host:port addresses, not the unix socket %s", a)
-			}
+	for _, a := range c.Redis.Addrs {
+		if !strings.HasPrefix(a, "/") {
+			continue
+		}
+		if c.Redis.MasterName != "" {
+			bad("redis", "master_name", "the sentinels must be host:port addresses, not the unix socket %s", a)
+		}
+		if c.Redis.TLS.Enabled {
+			bad("redis", "tls", "%s is a unix socket, which does not use TLS", a)
 		}
 	}
 	if c.Redis.WaitReplicas < 0 || c.Redis.WaitReplicas > 16 {
@@ -412,13 +416,6 @@ func (c *Config) Validate() error {
 	}
 	if k, msg := c.Redis.TLS.check(false); k != "" {
 		bad("redis", k, "%s", msg)
-	}
-	if c.Redis.TLS.Enabled {
-		for _, a := range c.Redis.Addrs {
-			if strings.HasPrefix(a, "/") {
-				bad("redis", "tls", "%s is a unix socket, which does not use TLS", a)
-			}
-		}
 	}
 	if c.Scoring.Lateness < 0 || c.Scoring.Lateness > 30*24*time.Hour {
 		bad("scoring", "lateness", "%s must be between 0 and 720h", c.Scoring.Lateness)
