@@ -14,7 +14,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sluice-aml/sluice/alerts/casequeue"
-	"github.com/sluice-aml/sluice/internal/broker"
 )
 
 // startRedisCluster starts a Redis Cluster of the test's own, of masters
@@ -30,15 +29,8 @@ func startRedisCluster(t *testing.T, masters, replicas int) []string {
 	for i := 0; i < masters*(1+replicas); i++ {
 		port, dir := freePort(t), t.TempDir()
 		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		stop, pingErr, err := redisServer(&redis.Options{Addr: addr}, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
+		runRedis(t, &redis.Options{Addr: addr}, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
 			"--cluster-config-file", dir+"/nodes.conf", "--save", "", "--appendonly", "no", "--dir", dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(stop)
-		if pingErr != nil {
-			t.Fatalf("%s: %v", addr, pingErr)
-		}
 		addrs = append(addrs, addr)
 	}
 	out, err := exec.Command(cli, append(append([]string{"--cluster", "create"}, addrs...), "--cluster-replicas", strconv.Itoa(replicas), "--cluster-yes")...).CombinedOutput()
@@ -76,14 +68,7 @@ func TestRedisCluster(t *testing.T) {
 	cfg.Lists.Disabled = true
 	cfg.Kafka.MaxBatch = 200
 	cfg.Redis.Addrs = startRedisCluster(t, 3, 0)
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	rdb, err := redisClient(cfg.Redis)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rdb.Close()
+	rdb := redisOf(t, cfg)
 	if _, ok := rdb.(*redis.ClusterClient); !ok {
 		t.Fatalf("several addresses gave a %T, not a cluster client", rdb)
 	}
@@ -93,14 +78,9 @@ func TestRedisCluster(t *testing.T) {
 	}
 
 	run := func(st stores) *runSink {
-		b := startBroker(t, broker.Topic{Name: "tx", Partitions: 1}, broker.Topic{Name: "dlq"}, broker.Topic{Name: "alerts"})
-		produceAll(t, b.Addr(), "tx", raw)
-		c := *cfg
-		c.Kafka.Brokers, c.Kafka.Topic, c.Kafka.DeadLetterTopic, c.Kafka.AlertsTopic, c.Kafka.Group = []string{b.Addr()}, "tx", "dlq", "alerts", "g"
-		pc := *p
-		pc.cfg = &c
+		pc, c := onStream(t, p, cfg, raw)
 		sink := newRunSink()
-		consumeUntil(t, &pc, &c, st, sink, len(raw), false)
+		consumeUntil(t, pc, c, st, sink, len(raw), false)
 		return sink
 	}
 	memSt := memoryStores(cfg)
@@ -165,11 +145,7 @@ func TestRedisCluster(t *testing.T) {
 func TestReplicaWaitCluster(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Redis.Addrs = startRedisCluster(t, 3, 1)
-	rdb, err := redisClient(cfg.Redis)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rdb.Close()
+	rdb := redisOf(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	// Writes on every master, then the wait.

@@ -155,6 +155,20 @@ func consumeUntil(t *testing.T, p *parts, cfg *config.Config, st stores, sink *r
 	}
 }
 
+// onStream starts a broker holding raw on the one partition of "tx" and
+// returns p and cfg reading it (dead letters to "dlq", alerts to
+// "alerts", group "g"): one partition, so every run sees one order.
+func onStream(t *testing.T, p *parts, cfg *config.Config, raw [][]byte) (*parts, *config.Config) {
+	t.Helper()
+	b := startBroker(t, broker.Topic{Name: "tx", Partitions: 1}, broker.Topic{Name: "dlq"}, broker.Topic{Name: "alerts"})
+	produceAll(t, b.Addr(), "tx", raw)
+	c := *cfg
+	c.Kafka.Brokers, c.Kafka.Topic, c.Kafka.DeadLetterTopic, c.Kafka.AlertsTopic, c.Kafka.Group = []string{b.Addr()}, "tx", "dlq", "alerts", "g"
+	pc := *p
+	pc.cfg = &c
+	return &pc, &c
+}
+
 // probe reads every account's windows at the end of the stream, read-only.
 func probe(t *testing.T, p *parts, ws window.Store, evs []*ingest.Event) []byte {
 	t.Helper()
@@ -212,26 +226,16 @@ func TestCrashRestart(t *testing.T) {
 	rdb, prefix := testRedis(t)
 
 	// Clean run, one partition so the order is the same in both runs.
-	b1 := startBroker(t, broker.Topic{Name: "tx", Partitions: 1}, broker.Topic{Name: "dlq"}, broker.Topic{Name: "alerts"})
-	produceAll(t, b1.Addr(), "tx", raw)
-	c1 := *cfg
-	c1.Kafka.Brokers, c1.Kafka.Topic, c1.Kafka.DeadLetterTopic, c1.Kafka.AlertsTopic, c1.Kafka.Group = []string{b1.Addr()}, "tx", "dlq", "alerts", "g"
-	p1 := *p
-	p1.cfg = &c1
+	p1, c1 := onStream(t, p, cfg, raw)
 	clean := newRunSink()
 	cleanStores, err := redisStores(cfg, rdb, prefix+"clean:", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	consumeUntil(t, &p1, &c1, cleanStores, clean, len(raw), false)
+	consumeUntil(t, p1, c1, cleanStores, clean, len(raw), false)
 
 	// Crashing run: stop twice mid-stream, each time without committing.
-	b2 := startBroker(t, broker.Topic{Name: "tx", Partitions: 1}, broker.Topic{Name: "dlq"}, broker.Topic{Name: "alerts"})
-	produceAll(t, b2.Addr(), "tx", raw)
-	c2 := c1
-	c2.Kafka.Brokers = []string{b2.Addr()}
-	p2 := *p
-	p2.cfg = &c2
+	p2, c2 := onStream(t, p, cfg, raw)
 	crashed := newRunSink()
 	// Each processor has stores of its own over the same Redis keys, as a
 	// restarted process would: what the one before held in memory (the
@@ -247,9 +251,9 @@ func TestCrashRestart(t *testing.T) {
 	}
 	// Each crash redelivers the uncommitted batch: run until every event has
 	// been handled once more than the redeliveries.
-	consumeUntil(t, &p2, &c2, restart(), crashed, len(raw)/3, true)
-	consumeUntil(t, &p2, &c2, restart(), crashed, 2*len(raw)/3, true)
-	consumeUntil(t, &p2, &c2, restart(), crashed, len(raw)+2*c2.Kafka.MaxBatch, false)
+	consumeUntil(t, p2, c2, restart(), crashed, len(raw)/3, true)
+	consumeUntil(t, p2, c2, restart(), crashed, 2*len(raw)/3, true)
+	consumeUntil(t, p2, c2, restart(), crashed, len(raw)+2*c2.Kafka.MaxBatch, false)
 	if crashed.seen <= len(raw) {
 		t.Fatalf("the restarted processor saw %d events for %d produced: no redelivery happened, the test proves nothing", crashed.seen, len(raw))
 	}

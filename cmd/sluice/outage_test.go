@@ -22,6 +22,7 @@ import (
 	"github.com/sluice-aml/sluice/alerts"
 	"github.com/sluice-aml/sluice/ingest/kafka"
 	"github.com/sluice-aml/sluice/internal/broker"
+	"github.com/sluice-aml/sluice/internal/config"
 )
 
 // startRedis runs a redis-server of the test's own on port, with an
@@ -82,6 +83,35 @@ func redisServer(opt *redis.Options, args ...string) (stop func(), pingErr, err 
 		cmd.Process.Signal(interrupt)
 		cmd.Wait()
 	}, pingErr, nil
+}
+
+// redisOf validates cfg and returns the client sluice run makes of its
+// Redis section, closed when the test ends.
+func redisOf(t *testing.T, cfg *config.Config) redis.UniversalClient {
+	t.Helper()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	rdb, err := redisClient(cfg.Redis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rdb.Close() })
+	return rdb
+}
+
+// runRedis runs redis-server with args until the test ends, and fails the
+// test unless it answers PING from a client with opt.
+func runRedis(t *testing.T, opt *redis.Options, args ...string) {
+	t.Helper()
+	stop, pingErr, err := redisServer(opt, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	if pingErr != nil {
+		t.Fatalf("redis-server on %s: %v", opt.Addr, pingErr)
+	}
 }
 
 func freePort(t *testing.T) int {
@@ -194,20 +224,9 @@ func TestRedisOutage(t *testing.T) {
 func TestRedisSentinel(t *testing.T) {
 	dir := t.TempDir()
 	mport, rport, sport := freePort(t), freePort(t), freePort(t)
-	start := func(addr string, args ...string) {
-		t.Helper()
-		stop, pingErr, err := redisServer(&redis.Options{Addr: addr}, args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(stop)
-		if pingErr != nil {
-			t.Fatalf("%s: %v", addr, pingErr)
-		}
-	}
 	addr := func(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
-	start(addr(mport), "--port", strconv.Itoa(mport), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
-	start(addr(rport), "--port", strconv.Itoa(rport), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir,
+	runRedis(t, &redis.Options{Addr: addr(mport)}, "--port", strconv.Itoa(mport), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
+	runRedis(t, &redis.Options{Addr: addr(rport)}, "--port", strconv.Itoa(rport), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir,
 		"--replicaof", "127.0.0.1", strconv.Itoa(mport))
 	conf := filepath.Join(dir, "sentinel.conf") // Sentinel rewrites its file: one of the test's own
 	// The Sentinel demands a password of its own, as a bank's would.
@@ -215,14 +234,7 @@ func TestRedisSentinel(t *testing.T) {
 		"sentinel down-after-milliseconds sluice 1000\nsentinel failover-timeout sluice 5000\n", sport, mport), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	stop, pingErr, err := redisServer(&redis.Options{Addr: addr(sport), Password: "sentinel-pw-0123"}, conf, "--sentinel")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	if pingErr != nil {
-		t.Fatalf("sentinel: %v", pingErr)
-	}
+	runRedis(t, &redis.Options{Addr: addr(sport), Password: "sentinel-pw-0123"}, conf, "--sentinel")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -243,23 +255,11 @@ func TestRedisSentinel(t *testing.T) {
 
 	cfg := testConfig(t)
 	cfg.Redis.Addrs, cfg.Redis.MasterName = []string{addr(sport)}, "sluice"
-	noPassword, err := redisClient(cfg.Redis)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := noPassword.Ping(ctx).Err(); err == nil {
+	if err := redisOf(t, cfg).Ping(ctx).Err(); err == nil {
 		t.Error("the Sentinel answered a client without its password: the test proves nothing")
 	}
-	noPassword.Close()
 	cfg.Redis.SentinelPassword = "sentinel-pw-0123"
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	rdb, err := redisClient(cfg.Redis)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rdb.Close()
+	rdb := redisOf(t, cfg)
 	role := func(port int) string {
 		c := redis.NewClient(&redis.Options{Addr: addr(port)})
 		defer c.Close()
@@ -318,14 +318,7 @@ func TestWaitReplicas(t *testing.T) {
 	dir := t.TempDir()
 	mport, rport := freePort(t), freePort(t)
 	maddr := fmt.Sprintf("127.0.0.1:%d", mport)
-	stopMaster, pingErr, err := redisServer(&redis.Options{Addr: maddr}, "--port", strconv.Itoa(mport), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stopMaster()
-	if pingErr != nil {
-		t.Fatal(pingErr)
-	}
+	runRedis(t, &redis.Options{Addr: maddr}, "--port", strconv.Itoa(mport), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
 	rdb := redis.NewClient(&redis.Options{Addr: maddr})
 	defer rdb.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -367,15 +360,8 @@ func TestWaitReplicas(t *testing.T) {
 		t.Error("/metrics does not count the commits held back for want of a replica")
 	}
 
-	stopReplica, pingErr, err := redisServer(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", rport)}, "--port", strconv.Itoa(rport), "--bind", "127.0.0.1",
+	runRedis(t, &redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", rport)}, "--port", strconv.Itoa(rport), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", t.TempDir(), "--replicaof", "127.0.0.1", strconv.Itoa(mport))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stopReplica()
-	if pingErr != nil {
-		t.Fatal(pingErr)
-	}
 	for lag() != 0 {
 		if ctx.Err() != nil {
 			t.Fatal("offsets never committed after a replica caught up")

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -127,23 +125,10 @@ func TestServeSecured(t *testing.T) {
 
 	dir := t.TempDir()
 	port := freePort(t)
-	redisTLS := &tls.Config{RootCAs: x509.NewCertPool(), MinVersion: tls.VersionTLS12}
-	ca, err := os.ReadFile(rpki.CAFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	redisTLS.RootCAs.AppendCertsFromPEM(ca)
-	stop, pingErr, err := redisServer(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), Username: "sluice", Password: "redis-pw-0123", TLSConfig: redisTLS},
+	runRedis(t, &redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), Username: "sluice", Password: "redis-pw-0123", TLSConfig: rpki.Client(false)},
 		"--port", "0", "--tls-port", strconv.Itoa(port), "--bind", "127.0.0.1", "--tls-cert-file", rpki.ServerCert, "--tls-key-file", rpki.ServerKey,
 		"--tls-ca-cert-file", rpki.CAFile, "--tls-auth-clients", "no", "--save", "", "--appendonly", "no", "--dir", dir,
 		"--user", "sluice", "on", ">redis-pw-0123", "~*", "&*", "+@all", "--user", "default", "off")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
-	if pingErr != nil {
-		t.Fatalf("redis-server with TLS on %d: %v", port, pingErr)
-	}
 	plain := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), MaxRetries: -1})
 	if err := plain.Ping(context.Background()).Err(); err == nil {
 		t.Error("the test's Redis answered a plaintext client: the test would prove nothing")

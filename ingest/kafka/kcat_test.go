@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"os"
 	"os/exec"
@@ -213,19 +211,7 @@ func TestKcatSecured(t *testing.T) {
 		t.Fatalf("kcat -P over mutual TLS: %v\n%s", err, out)
 	}
 
-	tlsc := &tls.Config{MinVersion: tls.VersionTLS12}
-	ca, err := os.ReadFile(pki.CAFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tlsc.RootCAs = x509.NewCertPool()
-	tlsc.RootCAs.AppendCertsFromPEM(ca)
-	cert, err := tls.LoadX509KeyPair(pki.ClientCert, pki.ClientKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tlsc.Certificates = []tls.Certificate{cert}
-	sec := Security{TLS: tlsc}
+	sec := Security{TLS: pki.Client(true)}
 	dl := NewDeadLetter(DeadLetterConfig{Brokers: []string{br.Addr()}, Topic: "dlq", Security: sec})
 	defer dl.Close()
 	src, err := NewSource(SourceConfig{Brokers: []string{br.Addr()}, Topic: "tx", GroupID: "kcat-secured", Security: sec, LagInterval: -1})

@@ -3,8 +3,6 @@ package kafka
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
-	"os"
 	"testing"
 	"time"
 
@@ -18,24 +16,6 @@ import (
 // broker that demands TLS, SASL or both, over the Kafka protocol; and
 // checks that a client without the right settings is refused.
 func TestSecurity(t *testing.T) {
-	// clientTLS trusts pki's CA, and shows its client certificate when
-	// withCert.
-	clientTLS := func(pki *tlstest.PKI, withCert bool) *tls.Config {
-		ca, err := os.ReadFile(pki.CAFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := &tls.Config{RootCAs: x509.NewCertPool(), MinVersion: tls.VersionTLS12}
-		c.RootCAs.AppendCertsFromPEM(ca)
-		if withCert {
-			cert, err := tls.LoadX509KeyPair(pki.ClientCert, pki.ClientKey)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.Certificates = []tls.Certificate{cert}
-		}
-		return c
-	}
 	sasl := func(mech, user, pass string, t2 *tls.Config) Security {
 		m, err := NewSASL(mech, user, pass)
 		if err != nil {
@@ -44,7 +24,7 @@ func TestSecurity(t *testing.T) {
 		return Security{SASL: m, TLS: t2}
 	}
 	server, mutual, plainCA := tlstest.New(t), tlstest.New(t).RequireClientCert(), tlstest.New(t)
-	wrongName := clientTLS(server, false)
+	wrongName := server.Client(false)
 	wrongName.ServerName = "kafka.example.com"
 
 	for _, tc := range []struct {
@@ -56,21 +36,21 @@ func TestSecurity(t *testing.T) {
 		{
 			name:   "TLS",
 			broker: broker.Config{TLS: server.Server},
-			good:   Security{TLS: clientTLS(server, false)},
+			good:   Security{TLS: server.Client(false)},
 			bad: map[string]Security{
 				"plaintext":          {},
-				"an unknown CA":      {TLS: clientTLS(mutual, false)},
+				"an unknown CA":      {TLS: mutual.Client(false)},
 				"the wrong hostname": {TLS: wrongName},
 			},
 		},
 		{
 			name:   "mutual TLS and SCRAM-SHA-512",
 			broker: broker.Config{TLS: mutual.Server, Users: []broker.User{{Mechanism: SASLScramSHA512, Name: "sluice", Password: "s3cret-512"}}},
-			good:   sasl("scram-sha-512", "sluice", "s3cret-512", clientTLS(mutual, true)),
+			good:   sasl("scram-sha-512", "sluice", "s3cret-512", mutual.Client(true)),
 			bad: map[string]Security{
-				"no client certificate": sasl(SASLScramSHA512, "sluice", "s3cret-512", clientTLS(mutual, false)),
-				"a wrong password":      sasl(SASLScramSHA512, "sluice", "guess", clientTLS(mutual, true)),
-				"no SASL":               {TLS: clientTLS(mutual, true)},
+				"no client certificate": sasl(SASLScramSHA512, "sluice", "s3cret-512", mutual.Client(false)),
+				"a wrong password":      sasl(SASLScramSHA512, "sluice", "guess", mutual.Client(true)),
+				"no SASL":               {TLS: mutual.Client(true)},
 			},
 		},
 		{
@@ -86,9 +66,9 @@ func TestSecurity(t *testing.T) {
 		{
 			name:   "PLAIN over TLS",
 			broker: broker.Config{TLS: plainCA.Server, Users: []broker.User{{Mechanism: SASLPlain, Name: "sluice", Password: "plain-pw"}}},
-			good:   sasl(SASLPlain, "sluice", "plain-pw", clientTLS(plainCA, false)),
+			good:   sasl(SASLPlain, "sluice", "plain-pw", plainCA.Client(false)),
 			bad: map[string]Security{
-				"a wrong password": sasl(SASLPlain, "sluice", "plain", clientTLS(plainCA, false)),
+				"a wrong password": sasl(SASLPlain, "sluice", "plain", plainCA.Client(false)),
 			},
 		},
 	} {

@@ -268,10 +268,17 @@ func (s *gatedSink) Write(_ context.Context, as []alerts.Alert) error {
 	return nil
 }
 
-func (s *gatedSink) got() []string {
+// of returns the writes of alerts on account, in order.
+func (s *gatedSink) of(account string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]string(nil), s.written...)
+	var out []string
+	for _, w := range s.written {
+		if strings.HasPrefix(w, account+" ") {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 func process(pl *pipeline.Pipeline, ctx context.Context, id, to string, at time.Time, offset int64) chan error {
@@ -322,12 +329,7 @@ func TestAlertsOutsideTheLock(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var slow []string
-	for _, w := range out.got() {
-		if strings.HasPrefix(w, "slow ") {
-			slow = append(slow, w)
-		}
-	}
+	slow := out.of("slow")
 	if len(slow) != 2 || !strings.HasSuffix(slow[0], " v1") || !strings.HasSuffix(slow[1], " v2") || slow[0][:len(slow[0])-3] != slow[1][:len(slow[1])-3] {
 		t.Errorf("writes on the held subject: %v, want one alert's v1 then v2", slow)
 	}
@@ -354,7 +356,7 @@ func TestFlightRetriesAndRedelivery(t *testing.T) {
 	if err := <-process(pl, context.Background(), "tx-r1", "retried", at, 0); err != nil {
 		t.Fatal(err)
 	}
-	if got := out.got(); len(got) != 1 || n != 2 {
+	if got := out.of("retried"); len(got) != 1 || n != 2 {
 		t.Fatalf("after two failed writes: %v written, %d failures reported; want one alert and two", got, n)
 	}
 
@@ -373,13 +375,7 @@ func TestFlightRetriesAndRedelivery(t *testing.T) {
 	if err := <-again; err != nil {
 		t.Fatal(err)
 	}
-	var held []string
-	for _, w := range out.got() {
-		if strings.HasPrefix(w, "held ") {
-			held = append(held, w)
-		}
-	}
-	if len(held) != 1 {
+	if held := out.of("held"); len(held) != 1 {
 		t.Errorf("writes on the held subject: %v, want the one alert once", held)
 	}
 }

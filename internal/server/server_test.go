@@ -3,8 +3,6 @@ package server
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -533,22 +531,8 @@ func TestTLS(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- s.Serve(ctx, ln) }()
 
-		ca, err := os.ReadFile(pki.CAFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		trust := x509.NewCertPool()
-		trust.AppendCertsFromPEM(ca)
 		client := func(withCert bool) *http.Client {
-			c := &tls.Config{RootCAs: trust}
-			if withCert {
-				cert, err := tls.LoadX509KeyPair(pki.ClientCert, pki.ClientKey)
-				if err != nil {
-					t.Fatal(err)
-				}
-				c.Certificates = []tls.Certificate{cert}
-			}
-			return &http.Client{Transport: &http.Transport{TLSClientConfig: c}, Timeout: 5 * time.Second}
+			return &http.Client{Transport: &http.Transport{TLSClientConfig: pki.Client(withCert)}, Timeout: 5 * time.Second}
 		}
 		get := func(c *http.Client, url string) (int, error) {
 			req, _ := http.NewRequest("GET", url, nil)

@@ -28,6 +28,21 @@ type PKI struct {
 	// Server is a TLS configuration for a listener with the server
 	// certificate; with RequireClientCert it also demands one the CA signed.
 	Server *tls.Config
+	pool   *x509.CertPool
+}
+
+// Client is a TLS configuration for a client that trusts the CA, showing
+// the client certificate when withCert.
+func (p *PKI) Client(withCert bool) *tls.Config {
+	c := &tls.Config{RootCAs: p.pool, MinVersion: tls.VersionTLS12}
+	if withCert {
+		cert, err := tls.LoadX509KeyPair(p.ClientCert, p.ClientKey)
+		if err != nil {
+			panic("tlstest: " + err.Error()) // the files New wrote
+		}
+		c.Certificates = []tls.Certificate{cert}
+	}
+	return c
 }
 
 // New makes a PKI in t's temporary directory.
@@ -88,6 +103,7 @@ func New(t testing.TB) *PKI {
 	pool := x509.NewCertPool()
 	pool.AddCert(ca)
 	p.Server = &tls.Config{Certificates: []tls.Certificate{sc}, ClientCAs: pool, MinVersion: tls.VersionTLS12}
+	p.pool = pool
 	return p
 }
 
