@@ -132,7 +132,12 @@ func newProcessor(p *parts, o processorOptions) (*processor, error) {
 	}
 	pr.pl.Pending = pending
 	pr.pl.OnAlertError = func(err error) {
+		// A batch whose alerts cannot be written waits for them rather than
+		// failing: count it with the batches retried.
 		o.log.Warn("writing alerts failed; retrying", "err", err.Error())
+		if o.tel != nil {
+			o.tel.BatchRetry()
+		}
 	}
 	pr.pl.Decoder.MaxBytes = k.MaxMessageBytes
 	if t := o.tel; t != nil {

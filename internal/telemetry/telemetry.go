@@ -141,7 +141,7 @@ func New(serviceName string) (*Telemetry, error) {
 		metric.WithExplicitBucketBoundaries(BatchSizeBuckets...))
 	check(err)
 	t.retries, err = m.Int64Counter("sluice.batch.retries", metric.WithUnit("{retry}"),
-		metric.WithDescription("Batches the handler failed and the source retries after a backoff (Redis or a sink down)."))
+		metric.WithDescription("Batches retried after a backoff, by the source or, for their alerts' writes, by the batch itself (Redis or a sink down)."))
 	check(err)
 	t.commitFails, err = m.Int64Counter("sluice.offset.commit_failures", metric.WithUnit("{commit}"),
 		metric.WithDescription("Offset commits held back: the held-back writes, the replicas' acknowledgement (redis.wait_replicas) or the commit itself failed; retried with the next one."))
@@ -274,7 +274,8 @@ func (t *Telemetry) BatchStep(step string, d time.Duration) {
 	t.batchStep.Record(context.Background(), d.Seconds(), t.steps.rec(step)...)
 }
 
-// BatchRetry counts a failed batch about to be retried.
+// BatchRetry counts a failed batch, or a failed write of its alerts, about
+// to be retried.
 func (t *Telemetry) BatchRetry() { t.retries.Add(context.Background(), 1) }
 
 // CommitFailed counts an offset commit held back.
