@@ -361,11 +361,10 @@ func (c *committer) commit(ctx context.Context) bool {
 	if err == nil {
 		return true
 	}
-	if c.cfg.Logger != nil {
-		c.cfg.Logger.Warn("kafka source: commit failed; offsets will be retried", "group", c.cfg.GroupID, "error", err)
-	}
-	if c.cfg.OnCommitError != nil {
-		c.cfg.OnCommitError(err)
+	// Stopping, not failing: the way out commits again (flush) with a
+	// context of its own, so neither a warning nor a failure to count.
+	if ctx.Err() == nil {
+		c.failed(err)
 	}
 	c.mu.Lock()
 	for _, m := range ms {
@@ -375,6 +374,15 @@ func (c *committer) commit(ctx context.Context) bool {
 	}
 	c.mu.Unlock()
 	return false
+}
+
+func (c *committer) failed(err error) {
+	if c.cfg.Logger != nil {
+		c.cfg.Logger.Warn("kafka source: commit failed; offsets will be retried", "group", c.cfg.GroupID, "error", err)
+	}
+	if c.cfg.OnCommitError != nil {
+		c.cfg.OnCommitError(err)
+	}
 }
 
 func (c *committer) flushHeld(ctx context.Context) error {

@@ -1,9 +1,11 @@
 package kafka
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -714,4 +716,68 @@ func TestSourceStartOffsetLatest(t *testing.T) {
 	if err != nil || seen.Load() == 0 {
 		t.Fatalf("nothing consumed (%v)", err)
 	}
+}
+
+// Stopping while a commit is in flight is not a failed commit: the commit
+// cut short by the stop is neither logged as a failure nor counted, and
+// the way out commits its offsets.
+func TestSourceStopMidCommitIsNoFailure(t *testing.T) {
+	const n, parts = 400, 2
+	br := startBroker(t, broker.Topic{Name: "tx", Partitions: parts})
+	produce(t, br.Addr(), "tx", numbered(n, 8))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var handled atomic.Int64
+	var failures atomic.Int64
+	var stopping atomic.Bool
+	var log syncBuffer
+	src, err := NewSource(SourceConfig{
+		Brokers: []string{br.Addr()}, Topic: "tx", GroupID: "stop", MaxBatch: 50,
+		Logger:        slog.New(slog.NewTextHandler(&log, nil)),
+		OnCommitError: func(error) { failures.Add(1) },
+		Flush: func(fctx context.Context) error {
+			if handled.Load() < n || !stopping.CompareAndSwap(false, true) {
+				return nil
+			}
+			// The store is slow at the moment the service is stopped.
+			cancel()
+			<-fctx.Done()
+			return fctx.Err()
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = src.Run(ctx, func(_ context.Context, batch []Message) error {
+		handled.Add(int64(len(batch)))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if handled.Load() != n {
+		t.Fatalf("handled %d of %d", handled.Load(), n)
+	}
+	if failures.Load() != 0 || strings.Contains(log.String(), "commit failed") {
+		t.Errorf("a commit cut short by the stop was reported as failed (%d counted):\n%s", failures.Load(), log.String())
+	}
+	allCommitted(t, br.Addr(), "stop", "tx", parts)
+}
+
+// syncBuffer is a bytes.Buffer a logger may write from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
