@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	kafkago "github.com/segmentio/kafka-go"
 
 	"github.com/sluice-aml/sluice/alerts"
 	"github.com/sluice-aml/sluice/ingest/kafka"
@@ -371,4 +374,152 @@ func TestWaitReplicas(t *testing.T) {
 	if err := newReplicaWait(rdb, "t:durable", 2, 200*time.Millisecond).Wait(ctx); err == nil || !strings.Contains(err.Error(), "1 of 2 replicas") {
 		t.Errorf("one replica asked for two: %v, want 1 of 2", err)
 	}
+}
+
+// TestKafkaOutage stops the broker mid-stream and starts it again on its
+// own data, as a rolling restart of a Kafka cluster does: the processor
+// (fetching, writing alerts and committing through it) must wait, resume by
+// itself, and end with the same alerts, on the alerts topic and in the
+// case sink, and the same window values as a run without the outage, every
+// offset committed.
+func TestKafkaOutage(t *testing.T) {
+	evs, raw := testStream(t, 300, 9)
+	cfg := testConfig(t)
+	cfg.Lists.Disabled = true
+	cfg.Kafka.MaxBatch = 200
+	p, err := loadParts(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb, prefix := testRedis(t)
+
+	p1, c1 := onStream(t, p, cfg, raw)
+	clean := newRunSink()
+	cleanStores, err := redisStores(cfg, rdb, prefix+"clean:", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	consumeUntil(t, p1, c1, cleanStores, clean, len(raw), false)
+
+	bcfg := broker.Config{Port: freePort(t), DataDir: t.TempDir(),
+		Topics: []broker.Topic{{Name: "tx", Partitions: 1}, {Name: "dlq"}, {Name: "alerts"}}}
+	br, err := broker.Start(bcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { br.Close() }()
+	produceAll(t, br.Addr(), "tx", raw)
+	c2 := *cfg
+	c2.Kafka.Brokers, c2.Kafka.Topic, c2.Kafka.DeadLetterTopic, c2.Kafka.AlertsTopic, c2.Kafka.Group = []string{br.Addr()}, "tx", "dlq", "alerts", "g"
+	p2 := *p
+	p2.cfg = &c2
+	st, err := redisStores(&c2, rdb, prefix+"outage:", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := newRunSink()
+	pr, err := newProcessor(&p2, processorOptions{stores: st, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		onAlert: func(a *alerts.Alert) { cases.Write(context.Background(), []alerts.Alert{*a}) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var alertRetries atomic.Int64
+	logAlertError := pr.pl.OnAlertError
+	pr.pl.OnAlertError = func(err error) { alertRetries.Add(1); logAlertError(err) }
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var handled, atRestart atomic.Int64
+	outage := make(chan struct{})
+	restarted := make(chan error, 1)
+	go func() {
+		<-outage
+		br.Close()
+		time.Sleep(2 * time.Second) // fetches, alert writes and commits fail meanwhile
+		atRestart.Store(handled.Load())
+		var err error
+		br, err = broker.Start(bcfg)
+		restarted <- err
+	}()
+	var once atomic.Bool
+	done := make(chan error, 1)
+	go func() {
+		done <- pr.source.Run(ctx, func(ctx context.Context, msgs []kafka.Message) error {
+			if err := pr.handle(ctx, msgs); err != nil {
+				return err
+			}
+			if n := handled.Add(int64(len(msgs))); n >= int64(len(raw))/3 && once.CompareAndSwap(false, true) {
+				close(outage)
+			}
+			return nil
+		})
+	}()
+	if err := <-restarted; err != nil {
+		cancel()
+		<-done
+		t.Fatalf("restart the broker: %v", err)
+	}
+	if atRestart.Load() >= int64(len(raw)) {
+		t.Fatalf("all %d events were handled before the broker came back: the outage was not mid-stream", len(raw))
+	}
+	// Everything handled and committed: lag 0 on the restarted broker.
+	for {
+		lag, err := pr.source.MeasureLag(ctx)
+		if err == nil && lag == 0 && handled.Load() >= int64(len(raw)) {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the processor did not resume after the broker came back: %d of %d events handled, lag %d (%v)", handled.Load(), len(raw), lag, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("the processor stopped instead of waiting for the broker: %v", err)
+	}
+
+	want := clean.sortedJSON(t)
+	if len(clean.alerts) == 0 {
+		t.Fatal("the clean run raised no alert: the stream has no patterns")
+	}
+	if got := cases.sortedJSON(t); !bytes.Equal(want, got) {
+		t.Errorf("alerts differ after a broker restart: clean run %d, outage run %d\n%s", len(clean.alerts), len(cases.alerts), firstDiff(want, got))
+	}
+	if got := alertsOnTopic(t, br.Addr(), "alerts").sortedJSON(t); !bytes.Equal(want, got) {
+		t.Errorf("the alerts topic after a broker restart differs from the clean run's alerts:\n%s", firstDiff(want, got))
+	}
+	if a, b := probe(t, p, cleanStores.windows, evs), probe(t, p, st.windows, evs); !bytes.Equal(a, b) {
+		t.Errorf("window values differ after a broker restart:\n%s", firstDiff(a, b))
+	}
+	t.Logf("%d events, %d handled before the broker came back, %d alert writes retried, %d alerts identical",
+		len(raw), atRestart.Load(), alertRetries.Load(), len(clean.alerts))
+}
+
+// alertsOnTopic reads every message of a one-partition alerts topic, an
+// independent consumer keeping the highest version of each alert.
+func alertsOnTopic(t *testing.T, addr, topic string) *runSink {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := &kafkago.Client{Addr: kafkago.TCP(addr), Timeout: 10 * time.Second}
+	resp, err := c.ListOffsets(ctx, &kafkago.ListOffsetsRequest{Topics: map[string][]kafkago.OffsetRequest{topic: {kafkago.LastOffsetOf(0)}}})
+	if err != nil || len(resp.Topics[topic]) != 1 {
+		t.Fatalf("end of %s: %+v, %v", topic, resp, err)
+	}
+	end := resp.Topics[topic][0].LastOffset
+	r := kafkago.NewReader(kafkago.ReaderConfig{Brokers: []string{addr}, Topic: topic, MaxBytes: 64 << 20, MaxWait: 100 * time.Millisecond})
+	defer r.Close()
+	out := newRunSink()
+	for i := int64(0); i < end; i++ {
+		m, err := r.ReadMessage(ctx)
+		if err != nil {
+			t.Fatalf("read %s after %d of %d messages: %v", topic, i, end, err)
+		}
+		var a alerts.Alert
+		if err := json.Unmarshal(m.Value, &a); err != nil {
+			t.Fatalf("%s offset %d: %v", topic, m.Offset, err)
+		}
+		out.Write(ctx, []alerts.Alert{a})
+	}
+	return out
 }

@@ -35,6 +35,12 @@ type Config struct {
 	// Users, when set, makes the broker demand SASL: each user logs in
 	// with its mechanism. For tests of clients' security settings.
 	Users []User
+	// DataDir, when set, keeps the broker's topics, logs and committed
+	// offsets in this directory (else in memory), so that a broker
+	// started again on it, on the same Port, goes on where the one before
+	// stopped: for tests of a broker restart. Topics are created only
+	// when the directory holds none.
+	DataDir string
 }
 
 // User is a SASL login the broker accepts.
@@ -99,6 +105,9 @@ func Start(cfg Config) (*Broker, error) {
 			// stalled meanwhile, every time it doubles.
 			"log.segment.bytes": strconv.Itoa(segmentBytes),
 		}),
+	}
+	if cfg.DataDir != "" {
+		opts = append(opts, kfake.DataDir(cfg.DataDir))
 	}
 	if cfg.TLS != nil {
 		opts = append(opts, kfake.TLS(cfg.TLS))
