@@ -38,7 +38,7 @@ func testRedis(t *testing.T) (*redis.Client, string) {
 func redisAddrForTest() string { return redistest.Addr() }
 
 // testConfig is the default configuration with the repository's configs.
-func testConfig(t *testing.T) *config.Config {
+func testConfig(t testing.TB) *config.Config {
 	t.Helper()
 	cfg := config.Default()
 	root := filepath.Join("..", "..")
@@ -52,7 +52,7 @@ func testConfig(t *testing.T) *config.Config {
 }
 
 // testStream generates a small deterministic stream with every pattern.
-func testStream(t *testing.T, customers, days int) ([]*ingest.Event, [][]byte) {
+func testStream(t testing.TB, customers, days int) ([]*ingest.Event, [][]byte) {
 	t.Helper()
 	gcfg := gen.DefaultConfig()
 	gcfg.Customers, gcfg.Days = customers, days
