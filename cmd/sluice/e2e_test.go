@@ -308,6 +308,9 @@ func TestBadInputDeadLetter(t *testing.T) {
 		{"unknown currency", `{"id":"t7","time":"2025-03-04T10:00:00Z","kind":"wire","amount":"1","currency":"ZZZ","to":{"account":"X"}}`, ingest.ReasonInvalid},
 		{"invalid utf-8", "{\"id\":\"t8\",\"memo\":\"\xff\xfe\"}", ingest.ReasonInvalidUTF8},
 		{"10 MB", big, ingest.ReasonOversized},
+		// A mistyped year: 99 years after it was produced. Taken, it would
+		// make every later event of its partition too late.
+		{"from the future", `{"id":"t9","time":"2125-03-04T10:00:00Z","kind":"wire","amount":"1","currency":"CAD","to":{"account":"X"}}`, ingest.ReasonInvalid},
 		{"too late", `{"id":"late","time":"2025-02-01T10:00:00Z","kind":"wire","amount":"1","currency":"CAD","to":{"account":"X"}}`, ingest.ReasonTooLate},
 	}
 	b := startBroker(t, broker.Topic{Name: "tx", Partitions: 3}, broker.Topic{Name: "dlq"}, broker.Topic{Name: "alerts"})
@@ -371,6 +374,10 @@ func TestBadInputDeadLetter(t *testing.T) {
 		m, err := r.ReadMessage(rctx)
 		if err != nil {
 			t.Fatalf("dead-letter topic: %d of %d messages: %v", len(got), len(bad), err)
+		}
+		if bytes.HasPrefix(m.Value, []byte(`{"id":"ok-`)) {
+			t.Errorf("a good event was dead-lettered: %s (%v)", m.Value, m.Headers)
+			continue
 		}
 		got[string(m.Value)] = m
 	}

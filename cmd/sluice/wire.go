@@ -119,7 +119,7 @@ func (p *parts) pipeline(st stores, sinks ...pipeline.Sink) (*pipeline.Pipeline,
 	if err != nil {
 		return nil, err
 	}
-	return &pipeline.Pipeline{Decoder: ingest.Decoder{MaxBytes: p.cfg.Kafka.MaxMessageBytes}, Scorer: sc, Alerts: am, Sinks: sinks, Registry: st.registry}, nil
+	return &pipeline.Pipeline{Decoder: ingest.Decoder{MaxBytes: p.cfg.Kafka.MaxMessageBytes}, MaxAhead: p.cfg.Scoring.MaxAhead, Scorer: sc, Alerts: am, Sinks: sinks, Registry: st.registry}, nil
 }
 
 // profileMap is the customers' declared profiles, loaded from JSON Lines.

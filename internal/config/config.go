@@ -235,7 +235,11 @@ func (t TLS) check(server bool) (key, msg string) {
 
 // Scoring tunes event-time windows.
 type Scoring struct {
-	Lateness       time.Duration `yaml:"lateness"`
+	Lateness time.Duration `yaml:"lateness"`
+	// MaxAhead is how far after the time its message was produced (the
+	// Kafka record's timestamp) an event's time may be; a later one is
+	// dead-lettered as invalid. 0 turns the check off.
+	MaxAhead       time.Duration `yaml:"max_ahead"`
 	Retain         time.Duration `yaml:"retain"`
 	FX             string        `yaml:"fx"`
 	GraphWindow    time.Duration `yaml:"graph_window"`    // how far back graph patterns look (cycles, scatter-gather...); 7 days by default
@@ -291,7 +295,7 @@ func Default() *Config {
 			DeadLetterTopic: "transactions.dlq", AlertsTopic: "alerts", MaxBatch: 2048, Workers: 2, CommitEvery: 20 * time.Millisecond,
 			MaxMessageBytes: 64 << 10, StartOffset: "earliest"},
 		Redis:   Redis{Addrs: []string{"127.0.0.1:6379"}, Prefix: "sluice:", WaitTimeout: time.Second},
-		Scoring: Scoring{Lateness: 72 * time.Hour, Retain: 72 * time.Hour, FX: "configs/fx.yaml", GraphWindow: 7 * 24 * time.Hour, GraphTolerance: 0.2},
+		Scoring: Scoring{Lateness: 72 * time.Hour, MaxAhead: 24 * time.Hour, Retain: 72 * time.Hour, FX: "configs/fx.yaml", GraphWindow: 7 * 24 * time.Hour, GraphTolerance: 0.2},
 		Alerts:  Alerts{CoolDown: 72 * time.Hour},
 		Rules:   Rules{Paths: []string{"configs/rules", "configs/typologies"}, Reload: 2 * time.Second},
 		Lists:   Lists{Dir: "configs/lists", Threshold: 0.86, Reload: time.Minute},
@@ -419,6 +423,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Scoring.Lateness < 0 || c.Scoring.Lateness > 30*24*time.Hour {
 		bad("scoring", "lateness", "%s must be between 0 and 720h", c.Scoring.Lateness)
+	}
+	if c.Scoring.MaxAhead < 0 || c.Scoring.MaxAhead > 30*24*time.Hour {
+		bad("scoring", "max_ahead", "%s must be between 0 (off) and 720h", c.Scoring.MaxAhead)
 	}
 	if c.Scoring.GraphWindow < time.Hour || c.Scoring.GraphWindow > 90*24*time.Hour {
 		bad("scoring", "graph_window", "%s must be between 1h and 90 days (2160h)", c.Scoring.GraphWindow)

@@ -28,7 +28,7 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 	if err == nil {
 		t.Fatal("a bad configuration loaded")
 	}
-	for _, want := range []string{`testdata/bad.yaml:2: kafka.brokers: "kafka-1" must be host:port`, "testdata/bad.yaml:4: kafka.commit_every: 0s must be between 1ms and 1m", `testdata/bad.yaml:5: kafka.start_offset: "newest" must be earliest or latest`, "testdata/bad.yaml:9: redis.wait_replicas: -1 must be between 0 and 16", "testdata/bad.yaml:11: lists.threshold: 3 must be in (0, 1]"} {
+	for _, want := range []string{`testdata/bad.yaml:2: kafka.brokers: "kafka-1" must be host:port`, "testdata/bad.yaml:4: kafka.commit_every: 0s must be between 1ms and 1m", `testdata/bad.yaml:5: kafka.start_offset: "newest" must be earliest or latest`, "testdata/bad.yaml:8: scoring.max_ahead: -1h0m0s must be between 0 (off) and 720h", "testdata/bad.yaml:10: redis.wait_replicas: -1 must be between 0 and 16", "testdata/bad.yaml:12: lists.threshold: 3 must be in (0, 1]"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}

@@ -80,7 +80,15 @@ func (p *Pipeline) step(step string, t0 time.Time) {
 // Pipeline is the processing path. It is safe for concurrent use when the
 // scorer and sinks are.
 type Pipeline struct {
-	Decoder    ingest.Decoder
+	Decoder ingest.Decoder
+	// MaxAhead, when set, dead-letters an event whose time is more than
+	// MaxAhead after the time its message was produced (Raw.Produced, when
+	// known), as an invalid time. Without it one mistyped future date
+	// would move its partition's newest event time years ahead, so every
+	// later event would be dead-lettered as too late, and its accounts'
+	// windows would drop their history: the partition's monitoring would
+	// stop. Deterministic: the produced time is part of the message.
+	MaxAhead   time.Duration
 	Scorer     *scoring.Scorer
 	Alerts     *alerts.Manager
 	Sinks      []Sink
@@ -247,9 +255,30 @@ func (p *Pipeline) decode(batch []Raw) ([]*ingest.Event, []error) {
 	par.Chunks(len(batch), 128, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			events[i], errs[i] = p.Decoder.Decode(batch[i].Value)
+			if errs[i] == nil && p.MaxAhead > 0 {
+				if errs[i] = ahead(events[i].Time, batch[i].Produced, p.MaxAhead); errs[i] != nil {
+					ingest.Release(events[i])
+					events[i] = nil
+				}
+			}
 		}
 	})
 	return events, errs
+}
+
+// ahead checks an event's time against when its message was produced.
+func ahead(t, produced time.Time, max time.Duration) error {
+	if produced.IsZero() || !t.After(produced.Add(max)) {
+		return nil
+	}
+	d := t.Sub(produced)
+	by := d.Round(time.Minute).String()
+	if d >= 48*time.Hour {
+		by = fmt.Sprintf("%d days", int(d/(24*time.Hour)))
+	}
+	return &ingest.DecodeError{Field: "time", Reason: ingest.ReasonInvalid,
+		Detail: fmt.Sprintf("%s is %s after its message was produced (%s), more than scoring.max_ahead (%s): the event's time or the producer's clock is wrong",
+			t.Format(time.RFC3339), by, produced.UTC().Format(time.RFC3339), max)}
 }
 
 func producedOf(batch []Raw, pos ingest.Position) time.Time {

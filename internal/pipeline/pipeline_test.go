@@ -379,3 +379,27 @@ func TestFlightRetriesAndRedelivery(t *testing.T) {
 		t.Errorf("writes on the held subject: %v, want the one alert once", held)
 	}
 }
+
+func TestAhead(t *testing.T) {
+	produced := time.Date(2026, 12, 6, 6, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name     string
+		t        time.Time
+		produced time.Time
+		want     string // in the error; "" for none
+	}{
+		{"before it was produced", produced.Add(-90 * 24 * time.Hour), produced, ""},
+		{"a clock a little ahead", produced.Add(23 * time.Hour), produced, ""},
+		{"just over", produced.Add(24*time.Hour + time.Minute), produced, "is 24h1m0s after its message was produced (2026-12-06T06:00:00Z)"},
+		{"a mistyped year", time.Date(2125, 12, 6, 6, 0, 0, 0, time.UTC), produced, "is 36159 days after"},
+		{"no produced time (a file)", time.Date(2125, 12, 6, 6, 0, 0, 0, time.UTC), time.Time{}, ""},
+	} {
+		err := pipeline.Ahead(tc.t, tc.produced, 24*time.Hour)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || ingest.Reason(err) != ingest.ReasonInvalid):
+			t.Errorf("%s: %v, want an invalid time saying %q", tc.name, err, tc.want)
+		}
+	}
+}
