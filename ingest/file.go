@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"time"
 )
 
 // Line is one line of a JSON Lines stream and where it was.
@@ -12,6 +13,11 @@ type Line struct {
 	Value []byte // without the newline; nil when the line was oversized
 	Pos   Position
 	Err   error // *DecodeError{Reason: oversized} for a line over the limit
+
+	// Key and Produced are a Kafka record's, when the line was one (an
+	// export read with DecodeKcat).
+	Key      []byte
+	Produced time.Time
 }
 
 // ReadLines reads a JSON Lines stream (name "-" is stdin) and calls fn for

@@ -3,13 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/sluice-aml/sluice/alerts"
 	"github.com/sluice-aml/sluice/internal/gen"
 )
 
@@ -175,4 +180,76 @@ func TestReplaySameWhateverTheBatch(t *testing.T) {
 			t.Errorf("%s, batches of %d: alerts differ from memory, batches of 64, at %s", run.store, run.batch, firstDiff(got, want))
 		}
 	}
+}
+
+// TestReplayKcatExport is an examiner's replay of what the live processor
+// did: the topic, exported with kcat (librdkafka) as JSON records, replays
+// to exactly the alerts the live processor raised from it, down to the
+// source positions they name, and an event dated a century after it was
+// produced is refused in both, so the events after it are scored in both.
+func TestReplayKcatExport(t *testing.T) {
+	kcat, err := exec.LookPath("kcat")
+	if err != nil {
+		t.Fatal("kcat is not installed: run deploy/test.sh (it installs Debian's kcat) or apt-get install kcat")
+	}
+	_, raw := testStream(t, 300, 6)
+	future := `{"id":"tx-future","time":"2125-03-02T10:00:00Z","kind":"cash_deposit","amount":"9400.00","currency":"CAD","to":{"account":"CA-9-1","customer_id":"C-9"}}`
+	raw = slices.Insert(raw, len(raw)/2, []byte(future))
+	cfg := testConfig(t)
+	cfg.Lists.Disabled = true
+	cfg.Kafka.MaxBatch = 200
+	p, err := loadParts(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, c1 := onStream(t, p, cfg, raw)
+	live := newRunSink()
+	consumeUntil(t, p1, c1, memoryStores(cfg), live, len(raw), false)
+
+	dir := t.TempDir()
+	export := filepath.Join(dir, "tx.kcat.jsonl")
+	var stderr bytes.Buffer
+	cmd := exec.Command(kcat, "-b", c1.Kafka.Brokers[0], "-C", "-J", "-e", "-q", "-t", "tx")
+	cmd.Stderr = &stderr
+	b, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("kcat export: %v: %s", err, stderr.String())
+	}
+	if err := os.WriteFile(export, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, dl := filepath.Join(dir, "alerts.jsonl"), filepath.Join(dir, "dead.jsonl")
+	st, err := replay(context.Background(), cfg, replayOptions{input: export, out: out, deadLetter: dl, format: "kcat", stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.events != len(raw) || st.rejected != 1 {
+		t.Errorf("replayed %d events, %d rejected; want %d and the future one", st.events, st.rejected, len(raw))
+	}
+	d, _ := os.ReadFile(dl)
+	if !strings.Contains(string(d), `"reason":"invalid_field"`) || !strings.Contains(string(d), `"topic":"tx"`) || !strings.Contains(string(d), "after its message was produced") {
+		t.Errorf("dead-letter file: %s", d)
+	}
+	replayed := newRunSink()
+	f, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range bytes.Split(bytes.TrimSpace(f), []byte("\n")) {
+		var a alerts.Alert
+		if err := json.Unmarshal(l, &a); err != nil {
+			t.Fatal(err)
+		}
+		if a.Source.Topic != "tx" || a.Source.File != "" {
+			t.Fatalf("alert %s names source %+v, not the topic's position", a.ID, a.Source)
+		}
+		replayed.Write(context.Background(), []alerts.Alert{a})
+	}
+	if len(live.alerts) == 0 {
+		t.Fatal("the live run raised no alert")
+	}
+	if a, b := live.sortedJSON(t), replayed.sortedJSON(t); !bytes.Equal(a, b) {
+		t.Errorf("the replay of the export differs from the live run: %d alerts live, %d replayed\n%s", len(live.alerts), len(replayed.alerts), firstDiff(a, b))
+	}
+	t.Logf("%d events, %d alerts identical live and replayed from the kcat export", len(raw), len(live.alerts))
 }
