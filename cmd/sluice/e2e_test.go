@@ -216,23 +216,10 @@ func probe(t *testing.T, p *parts, ws window.Store, evs []*ingest.Event) []byte 
 // exactly what a clean run gives: nothing lost, nothing doubled.
 func TestCrashRestart(t *testing.T) {
 	evs, raw := testStream(t, 300, 9)
-	cfg := testConfig(t)
-	cfg.Lists.Disabled = true
-	cfg.Kafka.MaxBatch = 200
-	p, err := loadParts(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	rdb, prefix := testRedis(t)
-
-	// Clean run, one partition so the order is the same in both runs.
-	p1, c1 := onStream(t, p, cfg, raw)
-	clean := newRunSink()
-	cleanStores, err := redisStores(cfg, rdb, prefix+"clean:", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	consumeUntil(t, p1, c1, cleanStores, clean, len(raw), false)
+	p, cfg, clean, cleanStores := cleanRun(t, raw, func(cfg *config.Config) (stores, error) {
+		return redisStores(cfg, rdb, prefix+"clean:", time.Hour)
+	})
 
 	// Crashing run: stop twice mid-stream, each time without committing.
 	p2, c2 := onStream(t, p, cfg, raw)
@@ -268,6 +255,30 @@ func TestCrashRestart(t *testing.T) {
 		t.Errorf("window values differ after a crash:\n%s", firstDiff(a, b))
 	}
 	t.Logf("%d events, %d redelivered, %d alerts identical", len(raw), crashed.seen-len(raw), len(clean.alerts))
+}
+
+// cleanRun is the run of raw that the tests of failures compare with: the
+// default configuration without lists, batches of 200, one partition (so
+// the order is the same in every run), a processor on the stores that
+// newStores makes from start to end. The configuration it returns names
+// that run's broker.
+func cleanRun(t *testing.T, raw [][]byte, newStores func(*config.Config) (stores, error)) (*parts, *config.Config, *runSink, stores) {
+	t.Helper()
+	cfg := testConfig(t)
+	cfg.Lists.Disabled = true
+	cfg.Kafka.MaxBatch = 200
+	p, err := loadParts(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := newStores(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, c1 := onStream(t, p, cfg, raw)
+	clean := newRunSink()
+	consumeUntil(t, p1, c1, st, clean, len(raw), false)
+	return p, c1, clean, st
 }
 
 func firstDiff(a, b []byte) string {

@@ -384,22 +384,10 @@ func TestWaitReplicas(t *testing.T) {
 // offset committed.
 func TestKafkaOutage(t *testing.T) {
 	evs, raw := testStream(t, 300, 9)
-	cfg := testConfig(t)
-	cfg.Lists.Disabled = true
-	cfg.Kafka.MaxBatch = 200
-	p, err := loadParts(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	rdb, prefix := testRedis(t)
-
-	p1, c1 := onStream(t, p, cfg, raw)
-	clean := newRunSink()
-	cleanStores, err := redisStores(cfg, rdb, prefix+"clean:", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	consumeUntil(t, p1, c1, cleanStores, clean, len(raw), false)
+	p, cfg, clean, cleanStores := cleanRun(t, raw, func(cfg *config.Config) (stores, error) {
+		return redisStores(cfg, rdb, prefix+"clean:", time.Hour)
+	})
 
 	bcfg := broker.Config{Port: freePort(t), DataDir: t.TempDir(),
 		Topics: []broker.Topic{{Name: "tx", Partitions: 1}, {Name: "dlq"}, {Name: "alerts"}}}

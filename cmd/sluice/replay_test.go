@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/sluice-aml/sluice/alerts"
+	"github.com/sluice-aml/sluice/internal/config"
 	"github.com/sluice-aml/sluice/internal/gen"
 )
 
@@ -195,21 +196,12 @@ func TestReplayKcatExport(t *testing.T) {
 	_, raw := testStream(t, 300, 6)
 	future := `{"id":"tx-future","time":"2125-03-02T10:00:00Z","kind":"cash_deposit","amount":"9400.00","currency":"CAD","to":{"account":"CA-9-1","customer_id":"C-9"}}`
 	raw = slices.Insert(raw, len(raw)/2, []byte(future))
-	cfg := testConfig(t)
-	cfg.Lists.Disabled = true
-	cfg.Kafka.MaxBatch = 200
-	p, err := loadParts(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p1, c1 := onStream(t, p, cfg, raw)
-	live := newRunSink()
-	consumeUntil(t, p1, c1, memoryStores(cfg), live, len(raw), false)
+	_, cfg, live, _ := cleanRun(t, raw, func(cfg *config.Config) (stores, error) { return memoryStores(cfg), nil })
 
 	dir := t.TempDir()
 	export := filepath.Join(dir, "tx.kcat.jsonl")
 	var stderr bytes.Buffer
-	cmd := exec.Command(kcat, "-b", c1.Kafka.Brokers[0], "-C", "-J", "-e", "-q", "-t", "tx")
+	cmd := exec.Command(kcat, "-b", cfg.Kafka.Brokers[0], "-C", "-J", "-e", "-q", "-t", "tx")
 	cmd.Stderr = &stderr
 	b, err := cmd.Output()
 	if err != nil {
