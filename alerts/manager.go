@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluice-aml/sluice/rules"
@@ -43,17 +44,38 @@ type Open struct {
 	Until int64  `json:"until"`
 }
 
-// State keeps open alerts across batches and restarts. Memory and Redis
-// implement it.
+// State keeps open alerts across batches, restarts and processors.
+// Memory and Redis implement it.
 type State interface {
 	// Opens returns the open pointer of each key, nil where none.
 	Opens(ctx context.Context, keys []string) ([]*Open, error)
 	// Alerts returns the latest version of each alert, nil where unknown.
 	Alerts(ctx context.Context, ids []string) ([]*Alert, error)
-	// Save stores pointers and alert versions durably, never going back:
-	// a pointer with an earlier Until, or an alert of a lower version,
-	// than the one stored is left out.
-	Save(ctx context.Context, opens map[string]Open, alerts []*Alert) error
+	// Reserve stores what a batch raised, before its alerts are written,
+	// unless another processor changed what the batch read meanwhile: an
+	// alert is stored only over the version the batch read (Change.Read;
+	// for a new alert, only where none or a first version of its own id
+	// is), a pointer only where no other alert's pointer is open at its
+	// event time (Claim.At). It reports false when something was refused;
+	// what it did store stays (raised again, the batch reads it). It never
+	// goes back: a lower version or an earlier Until than the one stored
+	// is not stored.
+	Reserve(ctx context.Context, claims []Claim, changes []Change) (bool, error)
+}
+
+// Claim is a new alert's pointer for a subject and typology, opened by an
+// event at At (unix ms).
+type Claim struct {
+	Key  string
+	Open Open
+	At   int64
+}
+
+// Change is an alert at its new version and the version it was raised
+// over (0 for a new alert).
+type Change struct {
+	Alert *Alert
+	Read  int
 }
 
 // Manager turns findings into alerts: new ones, or updates of an alert still
@@ -61,7 +83,14 @@ type State interface {
 type Manager struct {
 	cfg   Config
 	state State
+
+	refused, gaveUp atomic.Int64
 }
+
+// Contention reports how many tries of Raise had a reservation refused by
+// another processor's (each raised again), and how many Raises gave up
+// after raiseTries and let a possible duplicate through.
+func (m *Manager) Contention() (refused, gaveUp int64) { return m.refused.Load(), m.gaveUp.Load() }
 
 // NewManager returns a manager over state.
 func NewManager(cfg Config, state State) (*Manager, error) {
@@ -71,25 +100,64 @@ func NewManager(cfg Config, state State) (*Manager, error) {
 	return &Manager{cfg: cfg, state: state}, nil
 }
 
-// Batch is the outcome of one Raise: the alerts to write (each at its newest
-// version) and the state to save once they are written.
+// Batch is the outcome of one Raise: the alerts to write, each at its
+// newest version, their state already reserved.
 type Batch struct {
 	Alerts []Alert
-	opens  map[string]Open
-	dirty  []*Alert
-	// keys and ids are the open pointers and alerts Raise read: what the
-	// batch's alerts depend on (Pending.Stage).
-	keys, ids []string
+	claims []Claim
+	// keys and ids are the open pointers and alerts Raise read, and
+	// written the ids it wrote: what the batch's alerts depend on
+	// (Pending.Stage).
+	keys, ids, written []string
 }
 
-// Raise builds alerts from findings, in order. Write Batch.Alerts to the
-// sinks and then call Commit: if the process dies between the two, the
-// redelivered events give the same alerts again (same ids and versions),
-// which the sinks ignore.
+// raiseTries bounds the tries of a Raise whose reservations are refused.
+const raiseTries = 8
+
+// Raise builds alerts from findings, in order, and reserves their state
+// (State.Reserve) before they are written, so that two processors
+// raising on one subject at once (an account paid from partitions that
+// different processors hold) do not both open an alert, nor both make
+// version n+1 of one: the one refused raises again over what the other
+// stored. Write Batch.Alerts to the sinks next: if the process dies
+// before, the redelivered events raise the same alerts again at the
+// versions stored (a finding already in its alert is written again),
+// which the sinks keep once.
+//
+// After raiseTries refusals in a row (a subject updated that busily by
+// several processors) the last try's alerts are returned anyway: a
+// duplicate alert is better than a stopped stream.
 func (m *Manager) Raise(ctx context.Context, findings []scoring.Finding) (*Batch, error) {
-	b := &Batch{opens: map[string]Open{}}
+	for try := 1; ; try++ {
+		b, changes, err := m.raise(ctx, findings)
+		if err != nil || (len(b.claims) == 0 && len(changes) == 0) {
+			return b, err
+		}
+		ok, err := m.state.Reserve(ctx, b.claims, changes)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return b, nil
+		}
+		m.refused.Add(1)
+		if try == raiseTries {
+			m.gaveUp.Add(1)
+			return b, nil
+		}
+		select {
+		case <-time.After(time.Duration(try) * time.Millisecond):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// raise is one try of Raise: the alerts, and the changes to reserve.
+func (m *Manager) raise(ctx context.Context, findings []scoring.Finding) (*Batch, []Change, error) {
+	b := &Batch{}
 	if len(findings) == 0 {
-		return b, nil
+		return b, nil, nil
 	}
 	var keys []string
 	seen := map[string]bool{}
@@ -103,12 +171,12 @@ func (m *Manager) Raise(ctx context.Context, findings []scoring.Finding) (*Batch
 		}
 	}
 	if len(keys) == 0 {
-		return b, nil
+		return b, nil, nil
 	}
 	b.keys = keys
 	opens, err := m.state.Opens(ctx, keys)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	open := map[string]*Open{}
 	var ids []string
@@ -120,14 +188,16 @@ func (m *Manager) Raise(ctx context.Context, findings []scoring.Finding) (*Batch
 	}
 	b.ids = ids
 	known := map[string]*Alert{}
+	read := map[string]int{} // the version each known alert was read at
 	if len(ids) > 0 {
 		as, err := m.state.Alerts(ctx, ids)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, a := range as {
 			if a != nil {
 				known[a.ID] = a
+				read[a.ID] = a.Version
 			}
 		}
 	}
@@ -139,6 +209,7 @@ func (m *Manager) Raise(ctx context.Context, findings []scoring.Finding) (*Batch
 		}
 		changed[a.ID] = a
 	}
+	claims := map[string]int{} // key -> index in b.claims
 	for i := range findings {
 		f := &findings[i]
 		t := f.Event.Time.UnixMilli()
@@ -146,10 +217,16 @@ func (m *Manager) Raise(ctx context.Context, findings []scoring.Finding) (*Batch
 		for _, ts := range m.typologies(f) {
 			k := openKey(f, ts)
 			if o := open[k]; o != nil && t < o.Until {
-				if a := known[o.ID]; a != nil && merge(a, f, ts) {
+				if a := known[o.ID]; a != nil {
+					// Merged now, or already (a redelivery, or another
+					// typology of this finding): written either way.
+					merge(a, f, ts)
 					touch(a)
+					continue
 				}
-				continue
+				// A pointer to an alert not stored (not yet, or no
+				// more): raised anew, which Reserve refuses unless the
+				// pointer is this alert's own.
 			}
 			fresh = append(fresh, ts)
 		}
@@ -158,33 +235,33 @@ func (m *Manager) Raise(ctx context.Context, findings []scoring.Finding) (*Batch
 		}
 		a := newAlert(f, fresh)
 		if prev, ok := known[a.ID]; ok {
-			// Redelivered after the state was saved: nothing new.
-			a = prev
+			a = prev // redelivered after its state was reserved
 		} else {
 			known[a.ID] = a
-			touch(a)
+			read[a.ID] = 0
 		}
+		touch(a)
 		for _, ts := range fresh {
 			o := Open{ID: a.ID, Until: t + m.cfg.CoolDown.Milliseconds()}
 			k := openKey(f, ts)
 			open[k] = &o
-			b.opens[k] = o
+			c := Claim{Key: k, Open: o, At: t}
+			if j, ok := claims[k]; ok {
+				b.claims[j] = c
+			} else {
+				claims[k] = len(b.claims)
+				b.claims = append(b.claims, c)
+			}
 		}
 	}
+	changes := make([]Change, 0, len(order))
 	for _, id := range order {
 		a := changed[id]
 		b.Alerts = append(b.Alerts, *a)
-		b.dirty = append(b.dirty, a)
+		b.written = append(b.written, id)
+		changes = append(changes, Change{Alert: a, Read: read[id]})
 	}
-	return b, nil
-}
-
-// Commit saves the batch's state; call it after the alerts are written.
-func (m *Manager) Commit(ctx context.Context, b *Batch) error {
-	if len(b.opens) == 0 && len(b.dirty) == 0 {
-		return nil
-	}
-	return m.state.Save(ctx, b.opens, b.dirty)
+	return b, changes, nil
 }
 
 func (m *Manager) typologies(f *scoring.Finding) []rules.TypologyScore {

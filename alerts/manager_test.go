@@ -35,9 +35,6 @@ func raise(t *testing.T, m *Manager, fs ...scoring.Finding) []Alert {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Commit(context.Background(), b); err != nil {
-		t.Fatal(err)
-	}
 	return b.Alerts
 }
 
@@ -59,12 +56,15 @@ func runStateSuite(t *testing.T, newState func(t *testing.T) State) {
 		{"after the cool-down a new alert is raised",
 			[][]scoring.Finding{{finding("t1", 0, structuring, splitRule)}, {finding("t2", 80, structuring, splitRule)}},
 			[]string{"1 v1 [t2] structuring"}},
-		{"a redelivered finding changes nothing",
+		// The state is stored before the alerts are written: a redelivered
+		// batch writes its alerts again, unchanged, in case the first
+		// writes did not happen (the sinks keep one copy).
+		{"a redelivered finding writes its alert again, unchanged",
 			[][]scoring.Finding{{finding("t1", 0, structuring, splitRule)}, {finding("t1", 0, structuring, splitRule)}},
-			nil},
-		{"a redelivered update changes nothing",
+			[]string{"0 v1 [t1] structuring"}},
+		{"a redelivered update writes the alert again, unchanged",
 			[][]scoring.Finding{{finding("t1", 0, structuring, splitRule)}, {finding("t2", 1, structuring, splitRule)}, {finding("t2", 1, structuring, splitRule)}},
-			nil},
+			[]string{"0 v2 [t1 t2] structuring"}},
 		{"another typology on the same subject is its own alert",
 			[][]scoring.Finding{{finding("t1", 0, structuring, splitRule)}, {finding("t2", 1, fanIn, fanRule)}},
 			[]string{"1 v1 [t2] fan_in"}},
@@ -112,7 +112,8 @@ func index(l []string, s string) int {
 
 func TestMemoryState(t *testing.T) {
 	runStateSuite(t, func(*testing.T) State { return NewMemoryState() })
-	runNeverBack(t, NewMemoryState())
+	runReserve(t, NewMemoryState())
+	runTwoProcessors(t, func(*testing.T) State { return NewMemoryState() })
 }
 
 func TestRedisState(t *testing.T) {
@@ -121,41 +122,124 @@ func TestRedisState(t *testing.T) {
 		return NewRedisState(rdb, prefix, time.Hour)
 	}
 	runStateSuite(t, newState)
-	runNeverBack(t, newState(t))
+	runReserve(t, newState(t))
+	runTwoProcessors(t, newState)
 }
 
-// runNeverBack is the contract's last part: a Save of what is older than
-// what is stored (a rebalanced partition's former owner saving late)
-// leaves the newer; the same or newer is saved.
-func runNeverBack(t *testing.T, s State) {
-	t.Run("never back", func(t *testing.T) {
+// runReserve is the contract's part on reservations: an alert is stored
+// only over the version read, a pointer only where no other alert's is
+// open, and nothing goes back.
+func runReserve(t *testing.T, s State) {
+	t.Run("reserve", func(t *testing.T) {
 		ctx := context.Background()
-		save := func(until int64, version int) {
+		const key = "A-1|structuring"
+		reserve := func(want bool, id string, version, read int, claim *Claim) {
 			t.Helper()
-			a := &Alert{ID: "al-1", Version: version, Transactions: []string{fmt.Sprintf("t%d", version)}}
-			if err := s.Save(ctx, map[string]Open{"A-1|structuring": {ID: "al-1", Until: until}}, []*Alert{a}); err != nil {
-				t.Fatal(err)
+			a := &Alert{ID: id, Version: version, Transactions: []string{fmt.Sprintf("%s-%d", id, version)}}
+			var claims []Claim
+			if claim != nil {
+				claims = []Claim{*claim}
+			}
+			ok, err := s.Reserve(ctx, claims, []Change{{Alert: a, Read: read}})
+			if err != nil || ok != want {
+				t.Errorf("reserve %s v%d over v%d: %v, %v; want %v", id, version, read, ok, err, want)
 			}
 		}
-		check := func(until int64, version int) {
+		check := func(id string, version int, open Open) {
 			t.Helper()
-			os, err := s.Opens(ctx, []string{"A-1|structuring"})
-			if err != nil || os[0] == nil || os[0].Until != until {
-				t.Errorf("open pointer %+v, %v; want until %d", os[0], err, until)
+			as, err := s.Alerts(ctx, []string{id})
+			if err != nil || as[0] == nil || as[0].Version != version || as[0].Transactions[0] != fmt.Sprintf("%s-%d", id, version) {
+				t.Errorf("alert %s: %+v, %v; want version %d", id, as[0], err, version)
 			}
-			as, err := s.Alerts(ctx, []string{"al-1"})
-			if err != nil || as[0] == nil || as[0].Version != version || as[0].Transactions[0] != fmt.Sprintf("t%d", version) {
-				t.Errorf("alert %+v, %v; want version %d", as[0], err, version)
+			os, err := s.Opens(ctx, []string{key})
+			if err != nil || os[0] == nil || *os[0] != open {
+				t.Errorf("open pointer %+v, %v; want %+v", os[0], err, open)
 			}
 		}
-		save(200, 2)
-		save(100, 1)
-		check(200, 2)
-		save(200, 2)
-		check(200, 2)
-		save(300, 3)
-		check(300, 3)
+		reserve(true, "al-1", 1, 0, &Claim{Key: key, Open: Open{ID: "al-1", Until: 100}, At: 0})
+		check("al-1", 1, Open{"al-1", 100})
+		reserve(true, "al-1", 1, 0, &Claim{Key: key, Open: Open{ID: "al-1", Until: 100}, At: 0}) // the same batch again
+		reserve(true, "al-1", 2, 1, nil)
+		check("al-1", 2, Open{"al-1", 100})
+		// Another processor's version 2, raised over version 1 as well.
+		reserve(false, "al-1", 2, 1, nil)
+		// A late save of version 1 (a former partition owner).
+		reserve(false, "al-1", 1, 0, nil)
+		check("al-1", 2, Open{"al-1", 100})
+		reserve(true, "al-1", 2, 2, nil) // written again, unchanged
+		// Another alert on the subject while al-1 is open: refused.
+		reserve(false, "al-2", 1, 0, &Claim{Key: key, Open: Open{ID: "al-2", Until: 150}, At: 50})
+		check("al-1", 2, Open{"al-1", 100})
+		// Once al-1's cool-down is over at the event's time: taken.
+		reserve(true, "al-3", 1, 0, &Claim{Key: key, Open: Open{ID: "al-3", Until: 200}, At: 100})
+		check("al-3", 1, Open{"al-3", 200})
+		// Its own pointer never moves back.
+		reserve(true, "al-3", 1, 0, &Claim{Key: key, Open: Open{ID: "al-3", Until: 180}, At: 80})
+		check("al-3", 1, Open{"al-3", 200})
 	})
+}
+
+// runTwoProcessors is the contract's part on processors sharing a state:
+// two managers raise on one subject at once, each having read the state
+// before the other stored its batch; they end with one alert, each
+// finding in it once, at consecutive versions.
+func runTwoProcessors(t *testing.T, newState func(t *testing.T) State) {
+	t.Run("two processors", func(t *testing.T) {
+		ctx := context.Background()
+		shared := newState(t)
+		held := &heldState{State: shared}
+		m1, _ := NewManager(Config{CoolDown: 72 * time.Hour}, shared)
+		m2, _ := NewManager(Config{CoolDown: 72 * time.Hour}, held)
+		// The second processor reads the state, then waits before storing
+		// its batch; the first raises and stores meanwhile.
+		race := func(f1, f2 scoring.Finding) (a1, a2 []Alert) {
+			t.Helper()
+			held.read, held.release, held.hold = make(chan struct{}), make(chan struct{}), true
+			done := make(chan []Alert)
+			go func() {
+				b, err := m2.Raise(ctx, []scoring.Finding{f2})
+				if err != nil {
+					t.Error(err)
+				}
+				done <- b.Alerts
+			}()
+			<-held.read
+			a1 = raise(t, m1, f1)
+			close(held.release)
+			a2 = <-done
+			return a1, a2
+		}
+		// Both see no alert open and would each open one.
+		a1, a2 := race(finding("t1", 0, structuring, splitRule), finding("t2", 1, structuring, splitRule))
+		if len(a1) != 1 || len(a2) != 1 || a1[0].ID != a2[0].ID || a2[0].Version != 2 || fmt.Sprint(a2[0].Transactions) != "[t1 t2]" {
+			t.Fatalf("two processors opening at once: %+v and %+v; want one alert, v1 then v2 [t1 t2]", a1, a2)
+		}
+		// Both update it from version 2.
+		a1, a2 = race(finding("t3", 2, structuring, splitRule), finding("t4", 3, structuring, splitRule))
+		if len(a1) != 1 || len(a2) != 1 || a1[0].Version != 3 || a2[0].Version != 4 || fmt.Sprint(a2[0].Transactions) != "[t1 t2 t3 t4]" {
+			t.Fatalf("two processors updating at once: %+v and %+v; want v3 then v4 [t1 t2 t3 t4]", a1, a2)
+		}
+		if refused, gaveUp := m2.Contention(); refused != 2 || gaveUp != 0 {
+			t.Errorf("contention %d refused, %d gave up; want 2 and 0", refused, gaveUp)
+		}
+	})
+}
+
+// heldState, when hold is set, signals read at the start of the next
+// Reserve and holds it until release.
+type heldState struct {
+	State
+	read, release chan struct{}
+	hold          bool
+}
+
+func (h *heldState) Reserve(ctx context.Context, claims []Claim, changes []Change) (bool, error) {
+	if h.hold {
+		h.hold = false
+		close(h.read)
+		<-h.release
+	}
+	return h.State.Reserve(ctx, claims, changes)
 }
 
 func TestIDIsDeterministic(t *testing.T) {

@@ -56,27 +56,51 @@ func (s *MemoryState) Alerts(_ context.Context, ids []string) ([]*Alert, error) 
 	return out, nil
 }
 
-// Save never goes back: a pointer with an earlier Until or an alert of a
-// lower version than the one stored is not saved (see RedisState.Save).
-func (s *MemoryState) Save(_ context.Context, opens map[string]Open, alerts []*Alert) error {
+// Reserve implements State, with the same rules as RedisState.Reserve.
+func (s *MemoryState) Reserve(_ context.Context, claims []Claim, changes []Change) (bool, error) {
+	js := make([][]byte, len(changes))
+	for i, c := range changes {
+		b, err := json.Marshal(c.Alert)
+		if err != nil {
+			return false, err
+		}
+		js[i] = b
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for k, o := range opens {
-		if cur, ok := s.opens[k]; !ok || o.Until >= cur.Until {
-			s.opens[k] = o
+	ok := true
+	for i, c := range changes {
+		v := 0
+		if cur, found := s.alerts[c.Alert.ID]; found {
+			v = cur.version
 		}
-	}
-	for _, a := range alerts {
-		if cur, ok := s.alerts[a.ID]; ok && a.Version < cur.version {
+		if !mayChange(v, c.Read) {
+			ok = false
 			continue
 		}
-		b, err := json.Marshal(a)
-		if err != nil {
-			return err
+		if c.Alert.Version >= v {
+			s.alerts[c.Alert.ID] = storedAlert{js[i], c.Alert.Version}
 		}
-		s.alerts[a.ID] = storedAlert{b, a.Version}
 	}
-	return nil
+	for _, c := range claims {
+		cur, found := s.opens[c.Key]
+		switch {
+		case found && cur.ID != c.Open.ID && cur.Until > c.At:
+			ok = false
+		case found && cur.ID == c.Open.ID && cur.Until > c.Open.Until:
+		default:
+			s.opens[c.Key] = c.Open
+		}
+	}
+	return ok, nil
+}
+
+// mayChange reports whether an alert stored at version v may be replaced
+// by a change made over version read: nobody changed it since (v not
+// above read), or read is 0 (a new alert) and v is 1, a first version of
+// the same id (the ids are deterministic): an earlier try of the batch.
+func mayChange(v, read int) bool {
+	return v <= read || (read == 0 && v == 1)
 }
 
 // RedisState keeps open alerts in Redis, so a restarted or rebalanced
@@ -141,39 +165,64 @@ func getJSON[T any](ctx context.Context, rdb redis.UniversalClient, keys []strin
 	return out, nil
 }
 
-// saveNewer sets KEYS[1] to ARGV[1] unless it holds a value whose field
-// ARGV[2] is greater than ARGV[3]: a pointer's until, an alert's version.
-var saveNewer = `
+// reserveAlert stores KEYS[1] = ARGV[1] (an alert of version ARGV[2],
+// changed over version ARGV[3]) unless the stored one has moved on since
+// (mayChange), and never replaces a higher version. 1 when allowed.
+var reserveAlert = `
 local cur = redis.call('GET', KEYS[1])
-if cur then
-  local n = cjson.decode(cur)[ARGV[2]]
-  if n and n > tonumber(ARGV[3]) then return 0 end
-end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4])
+local v = 0
+if cur then v = cjson.decode(cur)['version'] or 0 end
+local new, read = tonumber(ARGV[2]), tonumber(ARGV[3])
+if not (v <= read or (read == 0 and v == 1)) then return 0 end
+if new >= v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4]) end
 return 1
 `
 
-// Save stores pointers and alert versions, never going back: a pointer
-// with an earlier until or an alert of a lower version than the one
-// stored is left out. Batches of one processor save in order, but after a
-// rebalance the partition's former owner may still be saving what the new
-// one has already updated. One script call a key, so that it works on
-// Redis Cluster.
-func (s *RedisState) Save(ctx context.Context, opens map[string]Open, alerts []*Alert) error {
+// claimOpen stores the pointer KEYS[1] = ARGV[1] (alert ARGV[2], until
+// ARGV[3], opened by an event at ARGV[4]) unless another alert's pointer
+// is open at that time; its own pointer only moves forward. 1 when
+// allowed. ("until" is a word of Lua's: indexed as a string.)
+var claimOpen = `
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local c = cjson.decode(cur)
+  if c['id'] ~= ARGV[2] and c['until'] > tonumber(ARGV[4]) then return 0 end
+  if c['id'] == ARGV[2] and c['until'] > tonumber(ARGV[3]) then return 1 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[5])
+return 1
+`
+
+// Reserve implements State in one round trip, one script call a key (so
+// it works on Redis Cluster): the alerts first, then the pointers, so that
+// a pointer never names an alert that was not stored (a crash between the
+// two leaves an alert no pointer names, which its batch, redelivered,
+// takes up again by its id).
+func (s *RedisState) Reserve(ctx context.Context, claims []Claim, changes []Change) (bool, error) {
 	ttl := strconv.FormatInt(s.ttl.Milliseconds(), 10)
+	var cmds []*redis.Cmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for k, o := range opens {
-			b, _ := json.Marshal(o)
-			p.Eval(ctx, saveNewer, []string{s.openKey(k)}, b, "until", o.Until, ttl)
-		}
-		for _, a := range alerts {
-			b, err := json.Marshal(a)
+		for _, c := range changes {
+			b, err := json.Marshal(c.Alert)
 			if err != nil {
 				return err
 			}
-			p.Eval(ctx, saveNewer, []string{s.alertKey(a.ID)}, b, "version", a.Version, ttl)
+			cmds = append(cmds, p.Eval(ctx, reserveAlert, []string{s.alertKey(c.Alert.ID)}, b, c.Alert.Version, c.Read, ttl))
+		}
+		for _, c := range claims {
+			b, _ := json.Marshal(c.Open)
+			cmds = append(cmds, p.Eval(ctx, claimOpen, []string{s.openKey(c.Key)}, b, c.Open.ID, c.Open.Until, c.At, ttl))
 		}
 		return nil
 	})
-	return err
+	if err != nil {
+		return false, err
+	}
+	ok := true
+	for _, c := range cmds {
+		if n, _ := c.Int(); n != 1 {
+			ok = false
+		}
+	}
+	return ok, nil
 }

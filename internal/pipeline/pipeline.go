@@ -98,13 +98,13 @@ type Pipeline struct {
 	Registry rescreen.Registry
 	Observe  Observer
 	// Pending, when set (with Alerts over it), writes a batch's alerts to
-	// the sinks and saves their state outside the raising lock, each batch
-	// after the earlier ones it shares an alert or an open pointer with
-	// (alerts.Pending): a batch waiting for the alerts topic's
-	// acknowledgement no longer holds up the other batches' alerts. A batch
-	// still returns only once its alerts are written and saved. A failed
-	// write is retried with backoff (OnAlertError is told) until it
-	// succeeds or Close.
+	// the sinks outside the raising lock (their state is reserved by
+	// Raise, under it), each batch after the earlier ones it shares an
+	// alert or an open pointer with (alerts.Pending): a batch waiting for
+	// the alerts topic's acknowledgement no longer holds up the other
+	// batches' alerts. A batch still returns only once its alerts are
+	// written. A failed write is retried with backoff (OnAlertError is
+	// told) until it succeeds or Close.
 	Pending      *alerts.Pending
 	OnAlertError func(err error)
 
@@ -297,8 +297,8 @@ func reasonOf(err error) string {
 	return ingest.ReasonMalformed
 }
 
-// raise scores the events, writes the alerts to every sink and saves the
-// alert state; it returns the events the scorer refused as too late.
+// raise scores the events, reserves the alert state and writes the alerts
+// to every sink; it returns the events the scorer refused as too late.
 func (p *Pipeline) raise(ctx context.Context, batch []Raw, prep *scoring.Prepared) ([]scoring.Rejected, error) {
 	t0 := time.Now()
 	sctx, span := tracer.Start(ctx, "sluice.score")
@@ -324,8 +324,8 @@ func (p *Pipeline) raise(ctx context.Context, batch []Raw, prep *scoring.Prepare
 	return late, nil
 }
 
-// alert raises the findings' alerts, writes them to every sink and saves
-// the alert state; it returns how many alerts it wrote.
+// alert raises the findings' alerts (reserving their state) and writes
+// them to every sink; it returns how many alerts it wrote.
 func (p *Pipeline) alert(ctx context.Context, batch []Raw, findings []scoring.Finding) (int, error) {
 	if p.Pending != nil {
 		return p.alertPending(ctx, batch, findings)
@@ -341,9 +341,6 @@ func (p *Pipeline) alert(ctx context.Context, batch []Raw, findings []scoring.Fi
 	}
 	if err := p.writeSinks(ctx, b.Alerts); err != nil {
 		return 0, err
-	}
-	if err := p.Alerts.Commit(ctx, b); err != nil {
-		return 0, fmt.Errorf("alert state: %w", err)
 	}
 	p.alerted(b.Alerts, producedAll(batch, b.Alerts))
 	return len(b.Alerts), nil
@@ -395,7 +392,7 @@ func (p *Pipeline) alertPending(ctx context.Context, batch []Raw, findings []sco
 	b, err := p.Alerts.Raise(ctx, findings)
 	var f *alerts.Flight
 	if err == nil {
-		f, err = p.Pending.Stage(b)
+		f = p.Pending.Stage(b)
 	}
 	p.alerting.Unlock()
 	if err != nil {
@@ -418,8 +415,8 @@ const (
 	flightMaxBackoff = 10 * time.Second
 )
 
-// fly writes a staged batch's alerts to the sinks and lands its state,
-// after the flights it depends on, retrying until it succeeds or Close.
+// fly writes a staged batch's alerts to the sinks, after the flights it
+// depends on, retrying until it succeeds or Close, and lands it.
 func (p *Pipeline) fly(f *alerts.Flight, produced []time.Time) {
 	ctx := p.flightContext()
 	for _, d := range f.Deps() {
@@ -436,11 +433,7 @@ func (p *Pipeline) fly(f *alerts.Flight, produced []time.Time) {
 			err = p.writeSinks(ctx, as)
 		}
 		if err == nil {
-			if err = p.Pending.Land(ctx, f); err != nil {
-				err = fmt.Errorf("alert state: %w", err)
-			}
-		}
-		if err == nil {
+			p.Pending.Land(f)
 			break
 		}
 		if p.OnAlertError != nil {

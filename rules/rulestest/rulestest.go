@@ -184,9 +184,6 @@ func (tr *Tester) Feed(events ...*ingest.Event) {
 			}
 			tr.latest[a.ID] = a
 		}
-		if err := tr.alerts.Commit(ctx, b); err != nil {
-			tr.t.Fatalf("rulestest: %v", err)
-		}
 	}
 }
 

@@ -82,7 +82,6 @@ func TestSameAlertsAsProduction(t *testing.T) {
 			}
 			latest[a.ID] = a
 		}
-		am.Commit(ctx, b)
 	}
 	var prod []alerts.Alert
 	for _, id := range order {
