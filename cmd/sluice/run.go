@@ -157,6 +157,7 @@ func newProcessor(p *parts, o processorOptions) (*processor, error) {
 		}
 		t.SetLagFunc(src.Lag)
 		t.SetHeldFunc(pr.pl.Held)
+		t.SetContentionFunc(pr.pl.Alerts.Contention)
 	}
 	if step := stepObserver(o.tel, o.onStep); step != nil {
 		pr.pl.Observe.Step = step

@@ -62,8 +62,9 @@ type Telemetry struct {
 	retries       metric.Int64Counter
 	commitFails   metric.Int64Counter
 
-	lag  atomic.Pointer[func() int64]
-	held atomic.Pointer[func() map[string]int]
+	lag        atomic.Pointer[func() int64]
+	held       atomic.Pointer[func() map[string]int]
+	contention atomic.Pointer[func() (refused, gaveUp int64)]
 
 	// Attribute options per label value, built on first use and reused, so
 	// the hot path does not build an attribute.Set per call.
@@ -166,6 +167,17 @@ func New(serviceName string) (*Telemetry, error) {
 			return nil
 		}))
 	check(err)
+	_, err = m.Int64ObservableCounter("sluice.alerts.contention", metric.WithUnit("{raise}"),
+		metric.WithDescription("Alert raises whose state another processor changed first (outcome refused: raised again over it), and raises that gave up after eight refusals and may have let a duplicate alert through (outcome gave_up)."),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			if fn := t.contention.Load(); fn != nil {
+				refused, gaveUp := (*fn)()
+				o.Observe(refused, metric.WithAttributes(attribute.String("outcome", "refused")))
+				o.Observe(gaveUp, metric.WithAttributes(attribute.String("outcome", "gave_up")))
+			}
+			return nil
+		}))
+	check(err)
 	if len(errs) > 0 {
 		_ = provider.Shutdown(context.Background())
 		return nil, fmt.Errorf("telemetry: instruments: %v", errs)
@@ -217,6 +229,16 @@ func (t *Telemetry) SetHeldFunc(fn func() map[string]int) {
 		return
 	}
 	t.held.Store(&fn)
+}
+
+// SetContentionFunc sets the function the alert contention counter reads
+// at each scrape (alerts.Manager.Contention). nil stops reporting.
+func (t *Telemetry) SetContentionFunc(fn func() (refused, gaveUp int64)) {
+	if fn == nil {
+		t.contention.Store(nil)
+		return
+	}
+	t.contention.Store(&fn)
 }
 
 // EventsIn counts n messages read from topic (or the replay file name).

@@ -62,6 +62,7 @@ func TestMetricsExposition(t *testing.T) {
 	tel.CommitFailed()
 	tel.SetLagFunc(func() int64 { return 1234 })
 	tel.SetHeldFunc(func() map[string]int { return map[string]int{"evidence": 310, "registry": 42} })
+	tel.SetContentionFunc(func() (int64, int64) { return 5, 1 })
 
 	body := scrape(t, tel)
 	want := []string{
@@ -94,6 +95,8 @@ func TestMetricsExposition(t *testing.T) {
 		`sluice_offset_commit_failures_total 2`,
 		`sluice_writes_held{store="evidence"} 310`,
 		`sluice_writes_held{store="registry"} 42`,
+		`sluice_alerts_contention_total{outcome="refused"} 5`,
+		`sluice_alerts_contention_total{outcome="gave_up"} 1`,
 		`service_name="sluice-test"`,
 		`go_goroutines`,
 	}
