@@ -64,11 +64,13 @@ type State interface {
 }
 
 // Claim is a new alert's pointer for a subject and typology, opened by an
-// event at At (unix ms).
+// event at At (unix ms). Replace, when set, is the id of an open pointer's
+// alert that is not stored: the claim may take that pointer over.
 type Claim struct {
-	Key  string
-	Open Open
-	At   int64
+	Key     string
+	Open    Open
+	At      int64
+	Replace string
 }
 
 // Change is an alert at its new version and the version it was raised
@@ -111,8 +113,15 @@ type Batch struct {
 	keys, ids, written []string
 }
 
-// raiseTries bounds the tries of a Raise whose reservations are refused.
-const raiseTries = 8
+// raiseTries bounds the tries of a Raise whose reservations are refused;
+// from try staleAfter on, a pointer whose alert is still not stored is
+// taken over (its alert expired, or was lost with a Redis node): before
+// that, it may be another processor's alert on its way (on a Cluster the
+// alert and its pointer go to different nodes at once).
+const (
+	raiseTries = 8
+	staleAfter = 3
+)
 
 // Raise builds alerts from findings, in order, and reserves their state
 // (State.Reserve) before they are written, so that two processors
@@ -129,7 +138,7 @@ const raiseTries = 8
 // duplicate alert is better than a stopped stream.
 func (m *Manager) Raise(ctx context.Context, findings []scoring.Finding) (*Batch, error) {
 	for try := 1; ; try++ {
-		b, changes, err := m.raise(ctx, findings)
+		b, changes, err := m.raise(ctx, findings, try >= staleAfter)
 		if err != nil || (len(b.claims) == 0 && len(changes) == 0) {
 			return b, err
 		}
@@ -153,8 +162,10 @@ func (m *Manager) Raise(ctx context.Context, findings []scoring.Finding) (*Batch
 	}
 }
 
-// raise is one try of Raise: the alerts, and the changes to reserve.
-func (m *Manager) raise(ctx context.Context, findings []scoring.Finding) (*Batch, []Change, error) {
+// raise is one try of Raise: the alerts, and the changes to reserve. With
+// takeOver, a new alert's claim may take over a pointer to an alert not
+// stored.
+func (m *Manager) raise(ctx context.Context, findings []scoring.Finding, takeOver bool) (*Batch, []Change, error) {
 	b := &Batch{}
 	if len(findings) == 0 {
 		return b, nil, nil
@@ -210,6 +221,7 @@ func (m *Manager) raise(ctx context.Context, findings []scoring.Finding) (*Batch
 		changed[a.ID] = a
 	}
 	claims := map[string]int{} // key -> index in b.claims
+	stale := map[string]string{} // key -> the id of its pointer's alert, not stored
 	for i := range findings {
 		f := &findings[i]
 		t := f.Event.Time.UnixMilli()
@@ -226,7 +238,10 @@ func (m *Manager) raise(ctx context.Context, findings []scoring.Finding) (*Batch
 				}
 				// A pointer to an alert not stored (not yet, or no
 				// more): raised anew, which Reserve refuses unless the
-				// pointer is this alert's own.
+				// pointer is this alert's own, or taken over.
+				if takeOver {
+					stale[k] = o.ID
+				}
 			}
 			fresh = append(fresh, ts)
 		}
@@ -245,7 +260,7 @@ func (m *Manager) raise(ctx context.Context, findings []scoring.Finding) (*Batch
 			o := Open{ID: a.ID, Until: t + m.cfg.CoolDown.Milliseconds()}
 			k := openKey(f, ts)
 			open[k] = &o
-			c := Claim{Key: k, Open: o, At: t}
+			c := Claim{Key: k, Open: o, At: t, Replace: stale[k]}
 			if j, ok := claims[k]; ok {
 				b.claims[j] = c
 			} else {

@@ -113,6 +113,7 @@ func index(l []string, s string) int {
 func TestMemoryState(t *testing.T) {
 	runStateSuite(t, func(*testing.T) State { return NewMemoryState() })
 	runReserve(t, NewMemoryState())
+	runLostAlert(t, NewMemoryState())
 	runTwoProcessors(t, func(*testing.T) State { return NewMemoryState() })
 }
 
@@ -123,6 +124,7 @@ func TestRedisState(t *testing.T) {
 	}
 	runStateSuite(t, newState)
 	runReserve(t, newState(t))
+	runLostAlert(t, newState(t))
 	runTwoProcessors(t, newState)
 }
 
@@ -176,6 +178,32 @@ func runReserve(t *testing.T, s State) {
 		// Its own pointer never moves back.
 		reserve(true, "al-3", 1, 0, &Claim{Key: key, Open: Open{ID: "al-3", Until: 180}, At: 80})
 		check("al-3", 1, Open{"al-3", 200})
+		// Taking over a pointer to an alert not stored: only that one.
+		reserve(false, "al-4", 1, 0, &Claim{Key: key, Open: Open{ID: "al-4", Until: 250}, At: 150, Replace: "al-9"})
+		reserve(true, "al-4", 1, 0, &Claim{Key: key, Open: Open{ID: "al-4", Until: 250}, At: 150, Replace: "al-3"})
+		check("al-4", 1, Open{"al-4", 250})
+	})
+}
+
+// runLostAlert is the contract's part on a pointer whose alert is not
+// stored (expired, or lost with a Redis node): after a few tries the new
+// alert takes the pointer over, and the next finding updates it.
+func runLostAlert(t *testing.T, s State) {
+	t.Run("lost alert", func(t *testing.T) {
+		ctx := context.Background()
+		until := start.Add(72 * time.Hour).UnixMilli()
+		if ok, err := s.Reserve(ctx, []Claim{{Key: "A-1|structuring", Open: Open{ID: "al-lost", Until: until}, At: start.UnixMilli()}}, nil); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+		m, _ := NewManager(Config{CoolDown: 72 * time.Hour}, s)
+		a1 := raise(t, m, finding("t1", 1, structuring, splitRule))
+		a2 := raise(t, m, finding("t2", 2, structuring, splitRule))
+		if len(a1) != 1 || len(a2) != 1 || a1[0].ID != a2[0].ID || a2[0].Version != 2 {
+			t.Fatalf("after a lost alert: %+v then %+v; want a new alert, then its version 2", a1, a2)
+		}
+		if refused, gaveUp := m.Contention(); refused != staleAfter-1 || gaveUp != 0 {
+			t.Errorf("contention %d refused, %d gave up; want %d and 0", refused, gaveUp, staleAfter-1)
+		}
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 func TestPendingState(t *testing.T) {
 	runStateSuite(t, func(*testing.T) State { return NewPending(NewMemoryState()) })
 	runReserve(t, NewPending(NewMemoryState()))
+	runLostAlert(t, NewPending(NewMemoryState()))
 	runTwoProcessors(t, func(*testing.T) State { return NewPending(NewMemoryState()) })
 }
 

@@ -85,7 +85,7 @@ func (s *MemoryState) Reserve(_ context.Context, claims []Claim, changes []Chang
 	for _, c := range claims {
 		cur, found := s.opens[c.Key]
 		switch {
-		case found && cur.ID != c.Open.ID && cur.Until > c.At:
+		case found && cur.ID != c.Open.ID && cur.Until > c.At && cur.ID != c.Replace:
 			ok = false
 		case found && cur.ID == c.Open.ID && cur.Until > c.Open.Until:
 		default:
@@ -180,13 +180,14 @@ return 1
 
 // claimOpen stores the pointer KEYS[1] = ARGV[1] (alert ARGV[2], until
 // ARGV[3], opened by an event at ARGV[4]) unless another alert's pointer
-// is open at that time; its own pointer only moves forward. 1 when
-// allowed. ("until" is a word of Lua's: indexed as a string.)
+// is open at that time (but the one to take over, ARGV[6]); its own
+// pointer only moves forward. 1 when allowed. ("until" is a word of
+// Lua's: indexed as a string.)
 var claimOpen = `
 local cur = redis.call('GET', KEYS[1])
 if cur then
   local c = cjson.decode(cur)
-  if c['id'] ~= ARGV[2] and c['until'] > tonumber(ARGV[4]) then return 0 end
+  if c['id'] ~= ARGV[2] and c['until'] > tonumber(ARGV[4]) and c['id'] ~= ARGV[6] then return 0 end
   if c['id'] == ARGV[2] and c['until'] > tonumber(ARGV[3]) then return 1 end
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[5])
@@ -211,7 +212,7 @@ func (s *RedisState) Reserve(ctx context.Context, claims []Claim, changes []Chan
 		}
 		for _, c := range claims {
 			b, _ := json.Marshal(c.Open)
-			cmds = append(cmds, p.Eval(ctx, claimOpen, []string{s.openKey(c.Key)}, b, c.Open.ID, c.Open.Until, c.At, ttl))
+			cmds = append(cmds, p.Eval(ctx, claimOpen, []string{s.openKey(c.Key)}, b, c.Open.ID, c.Open.Until, c.At, ttl, c.Replace))
 		}
 		return nil
 	})
