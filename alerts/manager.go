@@ -220,7 +220,7 @@ func (m *Manager) raise(ctx context.Context, findings []scoring.Finding, takeOve
 		}
 		changed[a.ID] = a
 	}
-	claims := map[string]int{} // key -> index in b.claims
+	claims := map[string]int{}   // key -> index in b.claims
 	stale := map[string]string{} // key -> the id of its pointer's alert, not stored
 	for i := range findings {
 		f := &findings[i]
