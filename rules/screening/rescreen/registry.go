@@ -146,11 +146,14 @@ func AppendFromEvent(out []Seen, e *ingest.Event) []Seen {
 		if own == nil || other == nil || own.CustomerID == "" || own.Account == "" {
 			return
 		}
-		if other.Name == "" && other.Wallet == "" {
+		// Blank is as good as missing (Seen.check): a name of spaces on a
+		// payment must not make Record fail the batch, for ever.
+		name, wallet := strings.TrimSpace(other.Name) != "", strings.TrimSpace(other.Wallet) != ""
+		if !name && !wallet {
 			return
 		}
 		field := side + ".name"
-		if other.Name == "" {
+		if !name {
 			field = side + ".wallet"
 		}
 		out = append(out, Seen{Name: other.Name, Wallet: other.Wallet, Field: field,

@@ -427,3 +427,35 @@ func TestAppendFold(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendFromEvent: the sightings of a payment are those of its bank
+// customer's counterparty, and Record takes every one of them: a
+// sighting it refused would fail the batch, and its retries, for ever.
+func TestAppendFromEvent(t *testing.T) {
+	at := time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)
+	own := &ingest.Party{Account: "CA-1", CustomerID: "C-1", Name: "Ana"}
+	for _, tc := range []struct {
+		name  string
+		other ingest.Party
+		want  string // the field of the one sighting; "" for none
+	}{
+		{"a name", ingest.Party{Account: "X", Name: "Tren de Aragua"}, "to.name"},
+		{"a wallet", ingest.Party{Account: "X", Wallet: "bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh"}, "to.wallet"},
+		{"a blank name and a wallet", ingest.Party{Account: "X", Name: "  ", Wallet: "bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh"}, "to.wallet"},
+		{"a name of spaces", ingest.Party{Account: "X", Name: " \t"}, ""},
+		{"neither", ingest.Party{Account: "X"}, ""},
+	} {
+		other := tc.other
+		e := &ingest.Event{ID: "t1", Time: at, Kind: "wire", From: own, To: &other}
+		seen := AppendFromEvent(nil, e)
+		switch {
+		case tc.want == "" && len(seen) != 0:
+			t.Errorf("%s: %+v, want no sighting", tc.name, seen)
+		case tc.want != "" && (len(seen) != 1 || seen[0].Field != tc.want):
+			t.Errorf("%s: %+v, want one sighting of %s", tc.name, seen, tc.want)
+		}
+		if err := NewMemory(Config{}).Record(context.Background(), seen); err != nil {
+			t.Errorf("%s: Record refused the event's sightings: %v", tc.name, err)
+		}
+	}
+}
