@@ -7,12 +7,16 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/sluice-aml/sluice/alerts"
 	"github.com/sluice-aml/sluice/ingest"
 	"github.com/sluice-aml/sluice/internal/pipeline"
+	"github.com/sluice-aml/sluice/internal/redistest"
 )
 
 // FuzzPipeline runs batches of arbitrary messages (a line each) through the
@@ -50,7 +54,7 @@ func FuzzPipeline(f *testing.F) {
 		if len(lines) > 32 {
 			lines = lines[:32]
 		}
-		processTwice(t, p, lines)
+		processTwice(t, p, memoryStores(p.cfg), lines)
 	})
 }
 
@@ -58,7 +62,8 @@ func FuzzPipeline(f *testing.F) {
 // inputs get past the decoder to what FuzzPipeline's byte mutations
 // rarely reach: n events a step apart, both directions, between two
 // accounts, with the names, memo and country given, then the same batch
-// again. The same invariants hold.
+// again. The same invariants hold, on the memory stores and on Redis,
+// which must raise the same alerts.
 //
 //	go test -run '^$' -fuzz FuzzEvents -fuzztime 5m ./cmd/sluice/
 func FuzzEvents(f *testing.F) {
@@ -72,6 +77,12 @@ func FuzzEvents(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	rdb := redis.NewClient(&redis.Options{Addr: redistest.Addr()})
+	defer rdb.Close()
+	if err := rdb.Ping(context.Background()).Err(); err != nil {
+		f.Fatalf("Redis at %s: %v (deploy/test.sh starts one)", redistest.Addr(), err)
+	}
+	var seq atomic.Int64
 	f.Fuzz(func(t *testing.T, kind, amount, currency, from, to, fromName, toName, memo, country string, step int64, n uint8) {
 		base := time.Date(2025, 3, 3, 10, 0, 0, 0, time.UTC)
 		var lines [][]byte
@@ -93,17 +104,29 @@ func FuzzEvents(f *testing.F) {
 			}
 			lines = append(lines, l)
 		}
-		processTwice(t, p, lines)
+		mem := processTwice(t, p, memoryStores(p.cfg), lines)
+		// The same with every store in Redis: the same alerts, byte for
+		// byte, whatever the strings the stores encode.
+		prefix := fmt.Sprintf("sluicetest:fuzz:%d:", seq.Add(1))
+		defer redistest.Clean(context.Background(), rdb, prefix)
+		st, err := redisStores(p.cfg, rdb, prefix, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if red := processTwice(t, p, st, lines); !bytes.Equal(mem, red) {
+			t.Errorf("memory and Redis stores raised different alerts:\n%s", firstDiff(mem, red))
+		}
 	})
 }
 
 // processTwice runs lines, a message each, through a pipeline on memory
 // stores as one batch, then again (a redelivery), and checks what must
 // hold whatever the input: no error, each message the decoder takes scored
-// and each it refuses dead-lettered with a reason, the same alerts the second time, every alert readable.
-func processTwice(t *testing.T, p *parts, lines [][]byte) {
+// and each it refuses dead-lettered with a reason, the same alerts the
+// second time, every alert readable. It returns the alerts, as JSON.
+func processTwice(t *testing.T, p *parts, st stores, lines [][]byte) []byte {
 	sink := &collector{alerts: map[string]alerts.Alert{}}
-	pl, err := p.pipeline(memoryStores(p.cfg), sink)
+	pl, err := p.pipeline(st, sink)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,9 +171,11 @@ func processTwice(t *testing.T, p *parts, lines [][]byte) {
 	if scored != 2*good || rejected < 2*(len(lines)-good) || rejected > 2*len(lines) {
 		t.Errorf("%d lines, %d of them valid, twice: %d scored, %d dead-lettered", len(lines), good, scored, rejected)
 	}
-	for _, a := range sink.sorted() {
+	final := sink.sorted()
+	for _, a := range final {
 		checkReadable(t, a)
 	}
+	return mustJSON(final)
 }
 
 // checkReadable checks what every alert must carry for an analyst.
