@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -107,7 +108,9 @@ func FuzzEvents(f *testing.F) {
 		mem := processTwice(t, p, memoryStores(p.cfg), lines)
 		// The same with every store in Redis: the same alerts, byte for
 		// byte, whatever the strings the stores encode.
-		prefix := fmt.Sprintf("sluicetest:fuzz:%d:", seq.Add(1))
+		// The fuzzing workers are processes of their own: the pid keeps
+		// their keys apart.
+		prefix := fmt.Sprintf("sluicetest:fuzz:%d.%d:", os.Getpid(), seq.Add(1))
 		defer redistest.Clean(context.Background(), rdb, prefix)
 		st, err := redisStores(p.cfg, rdb, prefix, time.Hour)
 		if err != nil {
