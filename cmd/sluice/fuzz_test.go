@@ -64,7 +64,7 @@ func FuzzPipeline(f *testing.F) {
 // rarely reach: n events a step apart, both directions, between two
 // accounts, with the names, memo and country given, then the same batch
 // again. The same invariants hold, on the memory stores and on Redis,
-// which must raise the same alerts.
+// which must raise the same alerts, as must the same events a batch each.
 //
 //	go test -run '^$' -fuzz FuzzEvents -fuzztime 5m ./cmd/sluice/
 func FuzzEvents(f *testing.F) {
@@ -118,6 +118,22 @@ func FuzzEvents(f *testing.F) {
 		}
 		if red := processTwice(t, p, st, lines); !bytes.Equal(mem, red) {
 			t.Errorf("memory and Redis stores raised different alerts:\n%s", firstDiff(mem, red))
+		}
+		// And a message a batch: the alerts do not depend on where the
+		// batches were cut.
+		one := &collector{alerts: map[string]alerts.Alert{}}
+		pl, err := p.pipeline(memoryStores(p.cfg), one)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pl.DeadLetter = func(context.Context, []pipeline.Reject) error { return nil }
+		for i, l := range lines {
+			if err := pl.Process(context.Background(), []pipeline.Raw{{Value: l, Pos: ingest.Position{File: "fuzz", Line: int64(i + 1)}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := mustJSON(one.sorted()); !bytes.Equal(mem, got) {
+			t.Errorf("a message a batch raised different alerts than one batch:\n%s", firstDiff(mem, got))
 		}
 	})
 }
