@@ -21,6 +21,9 @@ type Alert struct {
 	Mode         string          `json:"mode,omitempty"`    // "shadow" when only shadow rules raised it
 	FX           string          `json:"fx,omitempty"`      // version of the FX rate table in force
 	Updated      string          `json:"updated,omitempty"` // event time of the latest evidence, when Version > 1
+	// RulesOmitted counts the rule hits not listed in Rules: past
+	// MaxRuleHits an alert keeps only each rule's latest hit (see merge).
+	RulesOmitted int `json:"rules_omitted,omitempty"`
 }
 
 // Subject is the account (and customer) an alert is about.

@@ -378,7 +378,7 @@ func merge(a *Alert, f *scoring.Finding, ts rules.TypologyScore) bool {
 // recomputes the score and typology order.
 func addEvidence(a *Alert, f *scoring.Finding) {
 	for _, h := range f.Hits {
-		a.Rules = append(a.Rules, RuleHit{ID: h.Rule.ID, Score: h.Rule.Score, Reason: h.Reason, Values: h.Values, Tx: f.Event.ID})
+		addHit(a, RuleHit{ID: h.Rule.ID, Score: h.Rule.Score, Reason: h.Reason, Values: h.Values, Tx: f.Event.ID})
 	}
 	for _, s := range f.Screening {
 		dup := false
@@ -407,6 +407,31 @@ func addEvidence(a *Alert, f *scoring.Finding) {
 
 // MaxTransactions bounds an alert's transaction list.
 const MaxTransactions = 500
+
+// MaxRuleHits bounds the rule hits an alert lists in full. A subject
+// whose rules fire on every event (a mule paid by thousands, a busy
+// merchant) would otherwise grow its open alert by a hit an event for the
+// whole cool-down: every update writes the whole alert, to Redis and to
+// the sinks, and past the alerts topic's message size limit the write
+// would fail for ever. Past it, each rule keeps one more hit, its latest,
+// and RulesOmitted counts those replaced.
+const MaxRuleHits = 100
+
+// addHit lists h, within MaxRuleHits (see there).
+func addHit(a *Alert, h RuleHit) {
+	if len(a.Rules) < MaxRuleHits {
+		a.Rules = append(a.Rules, h)
+		return
+	}
+	for i := MaxRuleHits; i < len(a.Rules); i++ {
+		if a.Rules[i].ID == h.ID {
+			a.Rules[i] = h
+			a.RulesOmitted++
+			return
+		}
+	}
+	a.Rules = append(a.Rules, h)
+}
 
 // addTransactions appends the ids not listed yet, keeping the triggering
 // transaction first.

@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -280,5 +281,34 @@ func TestIDIsDeterministic(t *testing.T) {
 		if other == a {
 			t.Errorf("different inputs gave the same id %s", a)
 		}
+	}
+}
+
+// TestRuleHitsBounded: an alert updated by thousands of findings (a mule
+// paid by thousands in its cool-down) stays a bounded size: MaxRuleHits
+// hits in full, then each rule's latest, the rest counted.
+func TestRuleHitsBounded(t *testing.T) {
+	m, _ := NewManager(Config{CoolDown: 72 * time.Hour}, NewMemoryState())
+	const n = 3000
+	var last []Alert
+	for i := range n {
+		f := finding(fmt.Sprintf("t%d", i), float64(i)/100, fanIn, fanRule)
+		if i%2 == 1 {
+			f.Hits = append(f.Hits, rules.Hit{Rule: splitRule, Reason: "also", Values: map[string]any{"tx": i}})
+		}
+		last = raise(t, m, f)
+	}
+	a := last[0]
+	hits := n + n/2
+	if a.Version != n || len(a.Rules) != MaxRuleHits+2 || a.RulesOmitted != hits-len(a.Rules) {
+		t.Fatalf("v%d with %d rule hits listed, %d omitted; want v%d, %d listed, %d omitted", a.Version, len(a.Rules), a.RulesOmitted, n, MaxRuleHits+2, hits-MaxRuleHits-2)
+	}
+	for _, h := range a.Rules[MaxRuleHits:] {
+		if want := fmt.Sprintf("t%d", n-1); h.Tx != want {
+			t.Errorf("rule %s past the bound lists %s, want its latest, %s", h.ID, h.Tx, want)
+		}
+	}
+	if b, _ := json.Marshal(a); len(b) > 64<<10 {
+		t.Errorf("the alert is %d bytes after %d updates", len(b), n)
 	}
 }
