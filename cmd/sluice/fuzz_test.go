@@ -138,8 +138,8 @@ func FuzzEvents(f *testing.F) {
 	})
 }
 
-// processTwice runs lines, a message each, through a pipeline on memory
-// stores as one batch, then again (a redelivery), and checks what must
+// processTwice runs lines, a message each, through a pipeline on st as
+// one batch, then again (a redelivery), and checks what must
 // hold whatever the input: no error, each message the decoder takes scored
 // and each it refuses dead-lettered with a reason, the same alerts the
 // second time, every alert readable. It returns the alerts, as JSON.
