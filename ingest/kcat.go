@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -16,13 +17,13 @@ import (
 // source positions, lateness is applied per partition and events dated
 // too far after they were produced are refused, as the live processor did.
 type kcatRecord struct {
-	Topic     string  `json:"topic"`
-	Partition *int32  `json:"partition"`
-	Offset    *int64  `json:"offset"`
-	TsType    string  `json:"tstype"`
-	Ts        int64   `json:"ts"`
-	Key       *string `json:"key"`
-	Payload   *string `json:"payload"`
+	Topic     string          `json:"topic"`
+	Partition *int32          `json:"partition"`
+	Offset    *int64          `json:"offset"`
+	TsType    string          `json:"tstype"`
+	Ts        int64           `json:"ts"`
+	Key       json.RawMessage `json:"key"`
+	Payload   json.RawMessage `json:"payload"`
 }
 
 // Record is a Kafka record read back from an export.
@@ -55,19 +56,41 @@ func DecodeKcat(line []byte, maxBytes int) (Record, error) {
 		return Record{}, &DecodeError{Field: "offset", Reason: ReasonMissing, Detail: "a kcat -J record gives its offset"}
 	}
 	pos := Position{Topic: k.Topic, Partition: *k.Partition, Offset: *k.Offset}
-	if k.Payload == nil {
+	value, err := rawString(k.Payload)
+	if err != nil {
+		return Record{Pos: pos}, &DecodeError{Field: "payload", Reason: ReasonMalformed, Detail: err.Error()}
+	}
+	if value == nil {
 		return Record{Pos: pos}, &DecodeError{Field: "payload", Reason: ReasonMissing, Detail: "the record has no value (a tombstone)"}
 	}
-	if len(*k.Payload) > maxBytes {
-		return Record{Pos: pos}, &DecodeError{Reason: ReasonOversized, Detail: fmt.Sprintf("message is %d bytes, limit is %d", len(*k.Payload), maxBytes)}
+	if len(value) > maxBytes {
+		return Record{Pos: pos}, &DecodeError{Reason: ReasonOversized, Detail: fmt.Sprintf("message is %d bytes, limit is %d", len(value), maxBytes)}
 	}
-	r := Record{Value: []byte(*k.Payload), Pos: pos}
-	if k.Key != nil {
-		r.Key = []byte(*k.Key)
+	r := Record{Value: value, Pos: pos}
+	if r.Key, err = rawString(k.Key); err != nil {
+		return Record{Pos: pos}, &DecodeError{Field: "key", Reason: ReasonMalformed, Detail: err.Error()}
 	}
 	// kcat prints ts -1 (or no tstype) for a record without a timestamp.
 	if (k.TsType == "create" || k.TsType == "logappend") && k.Ts >= 0 {
 		r.Produced = time.UnixMilli(k.Ts)
 	}
 	return r, nil
+}
+
+// rawString unquotes a JSON string into its bytes (nil for null or
+// absent) keeping bytes that are not UTF-8 as they are: kcat writes a
+// payload's bytes as they came, escaping only quotes, backslashes and
+// control characters, and the live decoder refuses a payload that is not
+// UTF-8 (invalid_utf8), which a replay must too; encoding/json would put
+// U+FFFD in their place. The decoder has checked the string's syntax.
+func rawString(raw json.RawMessage) ([]byte, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	if len(raw) < 2 || raw[0] != '"' {
+		return nil, fmt.Errorf("%.20q is not a string", raw)
+	}
+	var sb strings.Builder
+	unquote(&sb, raw[1:len(raw)-1])
+	return []byte(sb.String()), nil
 }

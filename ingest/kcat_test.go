@@ -1,7 +1,7 @@
 package ingest
 
 import (
-	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +26,10 @@ func TestDecodeKcat(t *testing.T) {
 		{"an event, not a record", `{"id":"t1","time":"2025-03-04T10:00:00Z"}`, Record{}, ReasonMissing},
 		{"two objects", `{"topic":"tx","partition":0,"offset":0,"payload":"x"}{}`, Record{}, ReasonMalformed},
 		{"not JSON", `topic=tx`, Record{}, ReasonMalformed},
+		// kcat writes bytes that are not UTF-8 as they are: kept, so the
+		// event decoder refuses them as live did.
+		{"bytes that are not UTF-8", "{\"topic\":\"tx\",\"partition\":0,\"offset\":1,\"payload\":\"\xff\xfe a\\tb \\u00e9 \\ud83d\\ude00\"}",
+			Record{Value: []byte("\xff\xfe a\tb é 😀"), Pos: Position{Topic: "tx", Offset: 1}}, ""},
 	} {
 		got, err := DecodeKcat([]byte(tc.line), 32)
 		if Reason(err) != tc.reason {
@@ -56,20 +60,35 @@ func FuzzDecodeKcat(f *testing.F) {
 		if r.Pos.Topic == "" || r.Pos.Partition < 0 || r.Pos.Offset < 0 || len(r.Value) > 1024 {
 			t.Fatalf("accepted %+v", r)
 		}
-		rec := map[string]any{"topic": r.Pos.Topic, "partition": r.Pos.Partition, "offset": r.Pos.Offset, "payload": string(r.Value)}
+		// Written back as kcat writes it.
+		b := fmt.Appendf(nil, `{"topic":%s,"partition":%d,"offset":%d,"payload":%s`, kcatQuote([]byte(r.Pos.Topic)), r.Pos.Partition, r.Pos.Offset, kcatQuote(r.Value))
 		if !r.Produced.IsZero() {
-			rec["tstype"], rec["ts"] = "create", r.Produced.UnixMilli()
+			b = fmt.Appendf(b, `,"tstype":"create","ts":%d`, r.Produced.UnixMilli())
 		}
 		if r.Key != nil {
-			rec["key"] = string(r.Key)
+			b = fmt.Appendf(b, `,"key":%s`, kcatQuote(r.Key))
 		}
-		b, err := json.Marshal(rec)
-		if err != nil {
-			t.Fatal(err)
-		}
+		b = append(b, '}')
 		again, err := DecodeKcat(b, 1024)
 		if err != nil || string(again.Value) != string(r.Value) || string(again.Key) != string(r.Key) || again.Pos != r.Pos || !again.Produced.Equal(r.Produced) {
 			t.Fatalf("%+v encoded as %s decodes to %+v, %v", r, b, again, err)
 		}
 	})
+}
+
+// kcatQuote quotes b as kcat -J does: quotes, backslashes and control
+// characters escaped, every other byte as it is.
+func kcatQuote(b []byte) []byte {
+	out := []byte{'"'}
+	for _, c := range b {
+		switch {
+		case c == '"' || c == '\\':
+			out = append(out, '\\', c)
+		case c < 0x20:
+			out = fmt.Appendf(out, `\u%04x`, c)
+		default:
+			out = append(out, c)
+		}
+	}
+	return append(out, '"')
 }

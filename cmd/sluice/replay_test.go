@@ -186,8 +186,9 @@ func TestReplaySameWhateverTheBatch(t *testing.T) {
 // TestReplayKcatExport is an examiner's replay of what the live processor
 // did: the topic, exported with kcat (librdkafka) as JSON records, replays
 // to exactly the alerts the live processor raised from it, down to the
-// source positions they name, and an event dated a century after it was
-// produced is refused in both, so the events after it are scored in both.
+// source positions they name; an event dated a century after it was
+// produced is refused in both, so the events after it are scored in both,
+// and so is a message that is not UTF-8.
 func TestReplayKcatExport(t *testing.T) {
 	kcat, err := exec.LookPath("kcat")
 	if err != nil {
@@ -196,6 +197,9 @@ func TestReplayKcatExport(t *testing.T) {
 	_, raw := testStream(t, 300, 6)
 	future := `{"id":"tx-future","time":"2125-03-02T10:00:00Z","kind":"cash_deposit","amount":"9400.00","currency":"CAD","to":{"account":"CA-9-1","customer_id":"C-9"}}`
 	raw = slices.Insert(raw, len(raw)/2, []byte(future))
+	// Not UTF-8: refused live; kcat writes the bytes as they are, and the
+	// replay must refuse it too.
+	raw = slices.Insert(raw, len(raw)/3, []byte("{\"id\":\"tx-latin1\",\"memo\":\"caf\xe9\"}"))
 	_, cfg, live, _ := cleanRun(t, raw, func(cfg *config.Config) (stores, error) { return memoryStores(cfg), nil })
 
 	dir := t.TempDir()
@@ -215,11 +219,12 @@ func TestReplayKcatExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.events != len(raw) || st.rejected != 1 {
-		t.Errorf("replayed %d events, %d rejected; want %d and the future one", st.events, st.rejected, len(raw))
+	if st.events != len(raw) || st.rejected != 2 {
+		t.Errorf("replayed %d events, %d rejected; want %d, and the future one and the Latin-1 one refused", st.events, st.rejected, len(raw))
 	}
 	d, _ := os.ReadFile(dl)
-	if !strings.Contains(string(d), `"reason":"invalid_field"`) || !strings.Contains(string(d), `"topic":"tx"`) || !strings.Contains(string(d), "after its message was produced") {
+	if !strings.Contains(string(d), `"reason":"invalid_field"`) || !strings.Contains(string(d), `"topic":"tx"`) || !strings.Contains(string(d), "after its message was produced") ||
+		!strings.Contains(string(d), `"reason":"invalid_utf8"`) {
 		t.Errorf("dead-letter file: %s", d)
 	}
 	replayed := newRunSink()
