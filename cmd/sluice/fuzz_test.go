@@ -73,16 +73,7 @@ func FuzzEvents(f *testing.F) {
 	f.Add("crypto_buy", "5087.00", "CAD", "CA-1", "CA-1", "Bo", "Bitcoin ATM", "", "CA", int64(1), uint8(8))
 	f.Add("p2p", "0.01", "JPY", "A", "B", "", "", "CAS 21409-26-7 fentanyl", "CN", int64(-86400), uint8(30))
 	f.Add("eft", "999999999.99", "EUR", "X", "Y", "株式会社", "José Ñ", "\u202e", "MX", int64(1<<40), uint8(5))
-	cfg := testConfig(f)
-	p, err := loadParts(cfg)
-	if err != nil {
-		f.Fatal(err)
-	}
-	rdb := redis.NewClient(&redis.Options{Addr: redistest.Addr()})
-	defer rdb.Close()
-	if err := rdb.Ping(context.Background()).Err(); err != nil {
-		f.Fatalf("Redis at %s: %v (deploy/test.sh starts one)", redistest.Addr(), err)
-	}
+	p, rdb := fuzzParts(f)
 	var seq atomic.Int64
 	f.Fuzz(func(t *testing.T, kind, amount, currency, from, to, fromName, toName, memo, country string, step int64, n uint8) {
 		base := time.Date(2025, 3, 3, 10, 0, 0, 0, time.UTC)
@@ -105,37 +96,101 @@ func FuzzEvents(f *testing.F) {
 			}
 			lines = append(lines, l)
 		}
-		mem := processTwice(t, p, memoryStores(p.cfg), lines)
-		// The same with every store in Redis: the same alerts, byte for
-		// byte, whatever the strings the stores encode.
-		// The fuzzing workers are processes of their own: the pid keeps
-		// their keys apart.
-		prefix := fmt.Sprintf("sluicetest:fuzz:%d.%d:", os.Getpid(), seq.Add(1))
-		defer redistest.Clean(context.Background(), rdb, prefix)
-		st, err := redisStores(p.cfg, rdb, prefix, time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if red := processTwice(t, p, st, lines); !bytes.Equal(mem, red) {
-			t.Errorf("memory and Redis stores raised different alerts:\n%s", firstDiff(mem, red))
-		}
-		// And a message a batch: the alerts do not depend on where the
-		// batches were cut.
-		one := &collector{alerts: map[string]alerts.Alert{}}
-		pl, err := p.pipeline(memoryStores(p.cfg), one)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pl.DeadLetter = func(context.Context, []pipeline.Reject) error { return nil }
-		for i, l := range lines {
-			if err := pl.Process(context.Background(), []pipeline.Raw{{Value: l, Pos: ingest.Position{File: "fuzz", Line: int64(i + 1)}}}); err != nil {
+		allWays(t, p, rdb, &seq, lines)
+	})
+}
+
+// FuzzGraph fuzzes who pays whom among five customers, so that cycles,
+// fan-ins and -outs, scatter-gathers and stacks form and the graph
+// patterns run, on the memory stores, on Redis and a message a batch
+// (allWays): each byte of pattern is a payment, its low three bits the
+// payer, the next three the payee, the next the kind and the top one
+// whether it pays amount or 250.00; the payments are step seconds apart.
+//
+//	go test -run '^$' -fuzz FuzzGraph -fuzztime 5m ./cmd/sluice/
+func FuzzGraph(f *testing.F) {
+	f.Add([]byte{0x08, 0x11, 0x02}, "9800.00", int64(3600))                   // 0 -> 1 -> 2 -> 0: a cycle
+	f.Add([]byte{0x01, 0x02, 0x03, 0x04, 0x09, 0x0a}, "4000.00", int64(600))  // fan-in to 0, 1
+	f.Add([]byte{0x08, 0x10, 0x18, 0x21, 0x22, 0x23}, "7000.00", int64(1800)) // scatter-gather 0 -> 1,2,3 -> 4
+	f.Add([]byte{0x0b, 0x13, 0x0c, 0x14, 0x29, 0x2a, 0x31, 0x32}, "12000.00", int64(900))
+	p, rdb := fuzzParts(f)
+	var seq atomic.Int64
+	f.Fuzz(func(t *testing.T, pattern []byte, amount string, step int64) {
+		base := time.Date(2025, 3, 3, 10, 0, 0, 0, time.UTC)
+		var lines [][]byte
+		for i, c := range pattern[:min(len(pattern), 40)] {
+			from, to := int(c&7)%5, int(c>>3&7)%5
+			if from == to {
+				to = (to + 1) % 5
+			}
+			kind, amt := "wire", amount
+			if c&0x40 != 0 {
+				kind = "p2p"
+			}
+			if c&0x80 != 0 {
+				amt = "250.00"
+			}
+			party := func(k int) map[string]any {
+				return map[string]any{"account": fmt.Sprintf("CA-001-%d", k), "customer_id": fmt.Sprintf("C-%d", k), "name": fmt.Sprintf("Customer %d", k)}
+			}
+			l, err := json.Marshal(map[string]any{"id": fmt.Sprintf("g-%d", i), "kind": kind, "amount": amt, "currency": "CAD",
+				"time": base.Add(time.Duration(int64(i)*(step%(1<<20))) * time.Second).Format(time.RFC3339), "from": party(from), "to": party(to)})
+			if err != nil {
 				t.Fatal(err)
 			}
+			lines = append(lines, l)
 		}
-		if got := mustJSON(one.sorted()); !bytes.Equal(mem, got) {
-			t.Errorf("a message a batch raised different alerts than one batch:\n%s", firstDiff(mem, got))
-		}
+		allWays(t, p, rdb, &seq, lines)
 	})
+}
+
+// fuzzParts loads the configuration's parts and connects to the test
+// Redis, for the fuzz targets that compare the memory stores with Redis.
+func fuzzParts(f *testing.F) (*parts, *redis.Client) {
+	p, err := loadParts(testConfig(f))
+	if err != nil {
+		f.Fatal(err)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: redistest.Addr()})
+	f.Cleanup(func() { rdb.Close() })
+	if err := rdb.Ping(context.Background()).Err(); err != nil {
+		f.Fatalf("Redis at %s: %v (deploy/test.sh starts one)", redistest.Addr(), err)
+	}
+	return p, rdb
+}
+
+// allWays runs lines through processTwice on the memory stores, then on
+// Redis (every store) and a message a batch on the memory stores: the
+// three must raise byte-identical alerts.
+func allWays(t *testing.T, p *parts, rdb *redis.Client, seq *atomic.Int64, lines [][]byte) {
+	mem := processTwice(t, p, memoryStores(p.cfg), lines)
+	// The fuzzing workers are processes of their own: the pid keeps
+	// their keys apart.
+	prefix := fmt.Sprintf("sluicetest:fuzz:%d.%d:", os.Getpid(), seq.Add(1))
+	defer redistest.Clean(context.Background(), rdb, prefix)
+	st, err := redisStores(p.cfg, rdb, prefix, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if red := processTwice(t, p, st, lines); !bytes.Equal(mem, red) {
+		t.Errorf("memory and Redis stores raised different alerts:\n%s", firstDiff(mem, red))
+	}
+	// A message a batch: the alerts do not depend on where the batches
+	// were cut.
+	one := &collector{alerts: map[string]alerts.Alert{}}
+	pl, err := p.pipeline(memoryStores(p.cfg), one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl.DeadLetter = func(context.Context, []pipeline.Reject) error { return nil }
+	for i, l := range lines {
+		if err := pl.Process(context.Background(), []pipeline.Raw{{Value: l, Pos: ingest.Position{File: "fuzz", Line: int64(i + 1)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := mustJSON(one.sorted()); !bytes.Equal(mem, got) {
+		t.Errorf("a message a batch raised different alerts than one batch:\n%s", firstDiff(mem, got))
+	}
 }
 
 // processTwice runs lines, a message each, through a pipeline on st as
