@@ -124,17 +124,20 @@ func demo(ctx context.Context, o demoOptions) error {
 			return err == nil && !t.Before(warmEnd)
 		},
 		onAlert: func(a *alerts.Alert) {
-			if a.Version == 1 {
-				alertCount.Add(1)
-				mu.Lock()
-				for _, t := range a.Typologies {
-					byTypology[t.ID]++
-				}
-				mu.Unlock()
+			if a.Version != 1 {
+				// New alerts only: updates within the cool-down go to the
+				// case queue, where the analyst sees the alert grow.
+				return
 			}
-			// New alerts only: updates within the cool-down go to the case
-			// queue, where the analyst sees the alert grow.
-			if !o.quiet && a.Version == 1 {
+			alertCount.Add(1)
+			// Batches' alerts are written at once (alerts.Pending): one
+			// line, and one count, at a time.
+			mu.Lock()
+			defer mu.Unlock()
+			for _, t := range a.Typologies {
+				byTypology[t.ID]++
+			}
+			if !o.quiet {
 				fmt.Fprintln(o.out, describeAlert(a))
 			}
 		}})
