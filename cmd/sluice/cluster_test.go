@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os/exec"
@@ -14,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sluice-aml/sluice/alerts/casequeue"
+	"github.com/sluice-aml/sluice/internal/config"
 )
 
 // startRedisCluster starts a Redis Cluster of the test's own, of masters
@@ -64,42 +64,20 @@ func startRedisCluster(t *testing.T, masters, replicas int) []string {
 // must be those of the memory stores on the same stream.
 func TestRedisCluster(t *testing.T) {
 	evs, raw := testStream(t, 300, 9)
-	cfg := testConfig(t)
-	cfg.Lists.Disabled = true
-	cfg.Kafka.MaxBatch = 200
+	p, cfg, mem, memSt := cleanRun(t, raw, func(cfg *config.Config) (stores, error) { return memoryStores(cfg), nil })
 	cfg.Redis.Addrs = startRedisCluster(t, 3, 0)
 	rdb := redisOf(t, cfg)
 	if _, ok := rdb.(*redis.ClusterClient); !ok {
 		t.Fatalf("several addresses gave a %T, not a cluster client", rdb)
 	}
-	p, err := loadParts(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	run := func(st stores) *runSink {
-		pc, c := onStream(t, p, cfg, raw)
-		sink := newRunSink()
-		consumeUntil(t, pc, c, st, sink, len(raw), false)
-		return sink
-	}
-	memSt := memoryStores(cfg)
-	mem := run(memSt)
 	clusterSt, err := redisStores(cfg, rdb, "sluice-test:", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	clu := run(clusterSt)
-
-	if len(mem.alerts) == 0 {
-		t.Fatal("no alert: the stream has no patterns, the test proves nothing")
-	}
-	if a, b := mem.sortedJSON(t), clu.sortedJSON(t); !bytes.Equal(a, b) {
-		t.Errorf("alerts on the cluster differ from the memory stores' (%d against %d)\n%s", len(clu.alerts), len(mem.alerts), firstDiff(a, b))
-	}
-	if a, b := probe(t, p, memSt.windows, evs), probe(t, p, clusterSt.windows, evs); !bytes.Equal(a, b) {
-		t.Errorf("window values on the cluster differ from the memory stores':\n%s", firstDiff(a, b))
-	}
+	pc, c := onStream(t, p, cfg, raw)
+	clu := newRunSink()
+	consumeUntil(t, pc, c, clusterSt, clu, len(raw), false)
+	sameAsClean(t, p, evs, mem, memSt, clu, clusterSt, "on the cluster (the clean run: the memory stores)")
 
 	ctx := context.Background()
 	cases, err := casequeue.NewRedis(ctx, rdb, casequeue.RedisConfig{Key: "sluice-test:cases"})

@@ -246,15 +246,7 @@ func TestCrashRestart(t *testing.T) {
 		t.Fatalf("the restarted processor saw %d events for %d produced: no redelivery happened, the test proves nothing", crashed.seen, len(raw))
 	}
 
-	if len(clean.alerts) == 0 {
-		t.Fatal("the clean run raised no alert: the stream has no patterns")
-	}
-	if a, b := clean.sortedJSON(t), crashed.sortedJSON(t); !bytes.Equal(a, b) {
-		t.Errorf("alerts differ after a crash: clean run %d alerts, crashed run %d\n%s", len(clean.alerts), len(crashed.alerts), firstDiff(a, b))
-	}
-	if a, b := probe(t, p, cleanStores.windows, evs), probe(t, p, crashStores.windows, evs); !bytes.Equal(a, b) {
-		t.Errorf("window values differ after a crash:\n%s", firstDiff(a, b))
-	}
+	sameAsClean(t, p, evs, clean, cleanStores, crashed, crashStores, "after a crash")
 	t.Logf("%d events, %d redelivered, %d alerts identical", len(raw), crashed.seen-len(raw), len(clean.alerts))
 }
 
@@ -280,6 +272,22 @@ func cleanRun(t *testing.T, raw [][]byte, newStores func(*config.Config) (stores
 	clean := newRunSink()
 	consumeUntil(t, p1, c1, st, clean, len(raw), false)
 	return p, c1, clean, st
+}
+
+// sameAsClean checks a run against the clean one (cleanRun) on the same
+// stream: byte-identical alerts and the same window values, its stores
+// beside its sink. how names the run in the messages ("after a crash").
+func sameAsClean(t *testing.T, p *parts, evs []*ingest.Event, clean *runSink, cleanStores stores, run *runSink, runStores stores, how string) {
+	t.Helper()
+	if len(clean.alerts) == 0 {
+		t.Fatal("the clean run raised no alert: the stream has no patterns, the test proves nothing")
+	}
+	if a, b := clean.sortedJSON(t), run.sortedJSON(t); !bytes.Equal(a, b) {
+		t.Errorf("alerts differ %s: clean run %d alerts, this run %d\n%s", how, len(clean.alerts), len(run.alerts), firstDiff(a, b))
+	}
+	if a, b := probe(t, p, cleanStores.windows, evs), probe(t, p, runStores.windows, evs); !bytes.Equal(a, b) {
+		t.Errorf("window values differ %s:\n%s", how, firstDiff(a, b))
+	}
 }
 
 func firstDiff(a, b []byte) string {

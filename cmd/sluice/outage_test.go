@@ -466,18 +466,9 @@ func TestKafkaOutage(t *testing.T) {
 		t.Fatalf("the processor stopped instead of waiting for the broker: %v", err)
 	}
 
-	want := clean.sortedJSON(t)
-	if len(clean.alerts) == 0 {
-		t.Fatal("the clean run raised no alert: the stream has no patterns")
-	}
-	if got := cases.sortedJSON(t); !bytes.Equal(want, got) {
-		t.Errorf("alerts differ after a broker restart: clean run %d, outage run %d\n%s", len(clean.alerts), len(cases.alerts), firstDiff(want, got))
-	}
-	if got := alertsOnTopic(t, br.Addr(), "alerts").sortedJSON(t); !bytes.Equal(want, got) {
+	sameAsClean(t, p, evs, clean, cleanStores, cases, st, "after a broker restart")
+	if want, got := clean.sortedJSON(t), alertsOnTopic(t, br.Addr(), "alerts").sortedJSON(t); !bytes.Equal(want, got) {
 		t.Errorf("the alerts topic after a broker restart differs from the clean run's alerts:\n%s", firstDiff(want, got))
-	}
-	if a, b := probe(t, p, cleanStores.windows, evs), probe(t, p, st.windows, evs); !bytes.Equal(a, b) {
-		t.Errorf("window values differ after a broker restart:\n%s", firstDiff(a, b))
 	}
 	t.Logf("%d events, %d handled before the broker came back, %d alert writes retried, %d alerts identical",
 		len(raw), atRestart.Load(), alertRetries.Load(), len(clean.alerts))
