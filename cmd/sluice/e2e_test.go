@@ -163,11 +163,23 @@ func onStream(t *testing.T, p *parts, cfg *config.Config, raw [][]byte) (*parts,
 	t.Helper()
 	b := startBroker(t, broker.Topic{Name: "tx", Partitions: 1}, broker.Topic{Name: "dlq"}, broker.Topic{Name: "alerts"})
 	produceAll(t, b.Addr(), "tx", raw)
+	return atBroker(p, cfg, b.Addr())
+}
+
+// atBroker returns copies of p and cfg that read the test broker at addr
+// (onBroker, group "g").
+func atBroker(p *parts, cfg *config.Config, addr string) (*parts, *config.Config) {
 	c := *cfg
-	c.Kafka.Brokers, c.Kafka.Topic, c.Kafka.DeadLetterTopic, c.Kafka.AlertsTopic, c.Kafka.Group = []string{b.Addr()}, "tx", "dlq", "alerts", "g"
+	onBroker(&c, addr, "g")
 	pc := *p
 	pc.cfg = &c
 	return &pc, &c
+}
+
+// onBroker points cfg at the test broker at addr: transactions from "tx",
+// dead letters to "dlq", alerts to "alerts", consumer group group.
+func onBroker(cfg *config.Config, addr, group string) {
+	cfg.Kafka.Brokers, cfg.Kafka.Topic, cfg.Kafka.DeadLetterTopic, cfg.Kafka.AlertsTopic, cfg.Kafka.Group = []string{addr}, "tx", "dlq", "alerts", group
 }
 
 // probe reads every account's windows at the end of the stream, read-only.
@@ -351,7 +363,7 @@ func TestBadInputDeadLetter(t *testing.T) {
 
 	cfg := testConfig(t)
 	cfg.Lists.Disabled = true
-	cfg.Kafka.Brokers, cfg.Kafka.Topic, cfg.Kafka.DeadLetterTopic, cfg.Kafka.AlertsTopic, cfg.Kafka.Group = []string{b.Addr()}, "tx", "dlq", "alerts", "g"
+	onBroker(cfg, b.Addr(), "g")
 	p, err := loadParts(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -461,7 +473,7 @@ func TestTwoProcessorsOneGroup(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Lists.Disabled = true
 	cfg.Kafka.MaxBatch = 10
-	cfg.Kafka.Brokers, cfg.Kafka.Topic, cfg.Kafka.DeadLetterTopic, cfg.Kafka.AlertsTopic, cfg.Kafka.Group = []string{b.Addr()}, "tx", "dlq", "alerts", "two"
+	onBroker(cfg, b.Addr(), "two")
 	p, err := loadParts(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -144,7 +144,7 @@ func TestRedisOutage(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Lists.Disabled = true
 	cfg.Kafka.MaxBatch = 200
-	cfg.Kafka.Brokers, cfg.Kafka.Topic, cfg.Kafka.DeadLetterTopic, cfg.Kafka.AlertsTopic, cfg.Kafka.Group = []string{b.Addr()}, "tx", "dlq", "alerts", "g"
+	onBroker(cfg, b.Addr(), "g")
 	p, err := loadParts(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -333,7 +333,7 @@ func TestWaitReplicas(t *testing.T) {
 	b := startBroker(t, broker.Topic{Name: "tx", Partitions: 2}, broker.Topic{Name: "dlq"}, broker.Topic{Name: "alerts"})
 	cfg := testConfig(t)
 	cfg.Lists.Disabled = true
-	cfg.Kafka.Brokers, cfg.Kafka.Topic, cfg.Kafka.DeadLetterTopic, cfg.Kafka.AlertsTopic, cfg.Kafka.Group = []string{b.Addr()}, "tx", "dlq", "alerts", "waits"
+	onBroker(cfg, b.Addr(), "waits")
 	cfg.Redis.Addrs, cfg.Redis.WaitReplicas, cfg.Redis.WaitTimeout = []string{maddr}, 1, 100*time.Millisecond
 	cfg.Server.Addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	cfg.Server.Token = "wait-token-0123456789"
@@ -397,16 +397,13 @@ func TestKafkaOutage(t *testing.T) {
 	}
 	defer func() { br.Close() }()
 	produceAll(t, br.Addr(), "tx", raw)
-	c2 := *cfg
-	c2.Kafka.Brokers, c2.Kafka.Topic, c2.Kafka.DeadLetterTopic, c2.Kafka.AlertsTopic, c2.Kafka.Group = []string{br.Addr()}, "tx", "dlq", "alerts", "g"
-	p2 := *p
-	p2.cfg = &c2
-	st, err := redisStores(&c2, rdb, prefix+"outage:", time.Hour)
+	p2, c2 := atBroker(p, cfg, br.Addr())
+	st, err := redisStores(c2, rdb, prefix+"outage:", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cases := newRunSink()
-	pr, err := newProcessor(&p2, processorOptions{stores: st, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	pr, err := newProcessor(p2, processorOptions{stores: st, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		onAlert: func(a *alerts.Alert) { cases.Write(context.Background(), []alerts.Alert{*a}) }})
 	if err != nil {
 		t.Fatal(err)

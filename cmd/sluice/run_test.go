@@ -32,7 +32,7 @@ func TestServe(t *testing.T) {
 	_, prefix := testRedis(t)
 	cfg := testConfig(t)
 	cfg.Lists.Disabled = true
-	cfg.Kafka.Brokers, cfg.Kafka.Topic, cfg.Kafka.DeadLetterTopic, cfg.Kafka.AlertsTopic, cfg.Kafka.Group = []string{b.Addr()}, "tx", "dlq", "alerts", "serve"
+	onBroker(cfg, b.Addr(), "serve")
 	cfg.Redis.Addrs, cfg.Redis.Prefix = []string{redisAddrForTest()}, prefix
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -209,7 +209,8 @@ func TestReadyzNamesAMissingTopic(t *testing.T) {
 	_, prefix := testRedis(t)
 	cfg := testConfig(t)
 	cfg.Lists.Disabled = true
-	cfg.Kafka.Brokers, cfg.Kafka.Topic, cfg.Kafka.DeadLetterTopic, cfg.Kafka.AlertsTopic, cfg.Kafka.Group = []string{b.Addr()}, "tx", "dlq", "alerts-missing", "ready"
+	onBroker(cfg, b.Addr(), "ready")
+	cfg.Kafka.AlertsTopic = "alerts-missing"
 	cfg.Redis.Addrs, cfg.Redis.Prefix = []string{redisAddrForTest()}, prefix
 	cfg.Server.Addr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	cfg.Server.Token = "ready-token-0123456789"
