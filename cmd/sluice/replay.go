@@ -287,10 +287,12 @@ func replay(ctx context.Context, cfg *config.Config, o replayOptions) (replaySta
 		st.rejected++
 		fmt.Fprintf(stderr, "%s: %v\n", pos, err)
 		if dl != nil {
-			rec := map[string]any{"file": pos.File, "line": pos.Line, "reason": reason, "error": err.Error(), "value": string(value)}
-			if pos.File == "" { // a record of a kcat export
-				delete(rec, "file")
-				delete(rec, "line")
+			// Where it was, as ingest.Position writes it: a file's line, or
+			// a record's place in a kcat export.
+			rec := map[string]any{"reason": reason, "error": err.Error(), "value": string(value)}
+			if pos.File != "" {
+				rec["file"], rec["line"] = pos.File, pos.Line
+			} else {
 				rec["topic"], rec["partition"], rec["offset"] = pos.Topic, pos.Partition, pos.Offset
 			}
 			return dl.Encode(rec)
