@@ -72,21 +72,21 @@ func (p *Pending) Stage(b *Batch) *Flight {
 	defer p.mu.Unlock()
 	p.seq++
 	f := &Flight{Batch: b, seq: p.seq, done: make(chan struct{})}
+	// seq 0 (a key or alert no flight holds) is no flight's: flights count
+	// from 1.
 	deps := map[uint64]bool{}
-	dep := func(seq uint64, ok bool) {
-		if d := p.flights[seq]; ok && d != nil && !deps[seq] {
+	dep := func(seq uint64) {
+		if d := p.flights[seq]; d != nil && !deps[seq] {
 			deps[seq] = true
 			f.deps = append(f.deps, d)
 		}
 	}
 	for _, k := range b.keys {
-		seq, ok := p.opens[k]
-		dep(seq, ok)
+		dep(p.opens[k])
 	}
 	for _, ids := range [][]string{b.ids, b.written} {
 		for _, id := range ids {
-			seq, ok := p.alerts[id]
-			dep(seq, ok)
+			dep(p.alerts[id])
 		}
 	}
 	for _, c := range b.claims {
