@@ -53,6 +53,11 @@ func missing(field string) *DecodeError {
 	return &DecodeError{Field: field, Reason: ReasonMissing, Detail: "is required"}
 }
 
+// oversized refuses a message of n bytes over the limit max.
+func oversized(n, max int) *DecodeError {
+	return &DecodeError{Reason: ReasonOversized, Detail: fmt.Sprintf("message is %d bytes, limit is %d", n, max)}
+}
+
 func invalid(field, format string, args ...any) *DecodeError {
 	return &DecodeError{Field: field, Reason: ReasonInvalid, Detail: fmt.Sprintf(format, args...)}
 }
@@ -102,7 +107,7 @@ func (d Decoder) Decode(b []byte) (*Event, error) {
 		max = DefaultMaxMessageBytes
 	}
 	if len(b) > max {
-		return nil, &DecodeError{Reason: ReasonOversized, Detail: fmt.Sprintf("message is %d bytes, limit is %d", len(b), max)}
+		return nil, oversized(len(b), max)
 	}
 	if e, err, ok := d.decodeFast(b); ok {
 		return e, err

@@ -64,7 +64,7 @@ func DecodeKcat(line []byte, maxBytes int) (Record, error) {
 		return Record{Pos: pos}, &DecodeError{Field: "payload", Reason: ReasonMissing, Detail: "the record has no value (a tombstone)"}
 	}
 	if len(value) > maxBytes {
-		return Record{Pos: pos}, &DecodeError{Reason: ReasonOversized, Detail: fmt.Sprintf("message is %d bytes, limit is %d", len(value), maxBytes)}
+		return Record{Pos: pos}, oversized(len(value), maxBytes)
 	}
 	r := Record{Value: value, Pos: pos}
 	if r.Key, err = rawString(k.Key); err != nil {
