@@ -1,27 +1,22 @@
 package alerts
 
-import (
-	"context"
-	"sync"
-)
+import "sync"
 
 // Pending orders the writes of batches raised but not yet written, so
 // that the next batch can be raised while earlier batches' alerts are
 // still on their way to the sinks: with a replicated alerts topic a write
 // waits milliseconds for its acknowledgement, and holding the raising lock
-// through it made every other batch with alerts wait too.
+// through it made every other batch with alerts wait too. Their state is
+// already stored (Manager.Raise reserves it), so the next Raise reads it
+// from the State as any other.
 //
-// Their state is already stored (Manager.Raise reserves it), so a Raise
-// reads the State behind: Pending passes Opens, Alerts and Reserve
-// through. Stage records a raised batch and returns its Flight; Land
-// marks it written. A flight must be written after the flights it depends
-// on (Flight.Deps: those staged before it, not landed, that hold one of
-// the open pointers or alerts its Raise read or wrote), so that versions
-// of one alert reach the sinks in order; flights that share nothing go at
+// Stage records a raised batch and returns its Flight; Land marks it
+// written. A flight must be written after the flights it depends on
+// (Flight.Deps: those staged before it, not landed, that hold one of the
+// open pointers or alerts its Raise read or wrote), so that versions of
+// one alert reach the sinks in order; flights that share nothing go at
 // once.
 type Pending struct {
-	under State
-
 	mu      sync.Mutex
 	seq     uint64
 	opens   map[string]uint64 // pointer key -> the last flight that claimed it
@@ -43,24 +38,9 @@ func (f *Flight) Deps() []*Flight { return f.deps }
 // Done is closed when the flight has landed.
 func (f *Flight) Done() <-chan struct{} { return f.done }
 
-// NewPending returns a Pending in front of under.
-func NewPending(under State) *Pending {
-	return &Pending{under: under, opens: map[string]uint64{}, alerts: map[string]uint64{}, flights: map[uint64]*Flight{}}
-}
-
-// Opens reads the State behind.
-func (p *Pending) Opens(ctx context.Context, keys []string) ([]*Open, error) {
-	return p.under.Opens(ctx, keys)
-}
-
-// Alerts reads the State behind.
-func (p *Pending) Alerts(ctx context.Context, ids []string) ([]*Alert, error) {
-	return p.under.Alerts(ctx, ids)
-}
-
-// Reserve writes through to the State behind.
-func (p *Pending) Reserve(ctx context.Context, claims []Claim, changes []Change) (bool, error) {
-	return p.under.Reserve(ctx, claims, changes)
+// NewPending returns a Pending with no flight.
+func NewPending() *Pending {
+	return &Pending{opens: map[string]uint64{}, alerts: map[string]uint64{}, flights: map[uint64]*Flight{}}
 }
 
 // Stage records b and returns its flight, which depends on the flights

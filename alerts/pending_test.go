@@ -7,14 +7,6 @@ import (
 	"github.com/sluice-aml/sluice/scoring"
 )
 
-// A Pending passes the State contract: it reads and reserves through.
-func TestPendingState(t *testing.T) {
-	runStateSuite(t, func(*testing.T) State { return NewPending(NewMemoryState()) })
-	runReserve(t, NewPending(NewMemoryState()))
-	runLostAlert(t, NewPending(NewMemoryState()))
-	runTwoProcessors(t, func(*testing.T) State { return NewPending(NewMemoryState()) })
-}
-
 // TestPendingStageAndLand: a batch raised over a staged, unwritten one
 // reads its state (stored by Raise: it updates that alert instead of
 // raising another) and depends on it; a batch on another subject does
@@ -22,8 +14,8 @@ func TestPendingState(t *testing.T) {
 func TestPendingStageAndLand(t *testing.T) {
 	ctx := context.Background()
 	under := NewMemoryState()
-	p := NewPending(under)
-	m, err := NewManager(Config{}, p)
+	p := NewPending()
+	m, err := NewManager(Config{}, under)
 	if err != nil {
 		t.Fatal(err)
 	}

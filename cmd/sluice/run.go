@@ -122,15 +122,12 @@ func newProcessor(p *parts, o processorOptions) (*processor, error) {
 			return nil
 		}))
 	}
-	// The alert state behind a Pending: a batch's alerts are written outside
-	// the raising lock (pipeline.Pipeline.Pending).
-	st := o.stores
-	pending := alerts.NewPending(st.state)
-	st.state = pending
-	if pr.pl, err = p.pipeline(st, sinks...); err != nil {
+	if pr.pl, err = p.pipeline(o.stores, sinks...); err != nil {
 		return nil, err
 	}
-	pr.pl.Pending = pending
+	// A batch's alerts are written outside the raising lock
+	// (pipeline.Pipeline.Pending).
+	pr.pl.Pending = alerts.NewPending()
 	pr.pl.OnAlertError = func(err error) {
 		// A batch whose alerts cannot be written waits for them rather than
 		// failing: count it with the batches retried.

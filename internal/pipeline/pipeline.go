@@ -97,7 +97,7 @@ type Pipeline struct {
 	// so the history can be screened again when the lists change.
 	Registry rescreen.Registry
 	Observe  Observer
-	// Pending, when set (with Alerts over it), writes a batch's alerts to
+	// Pending, when set, writes a batch's alerts to
 	// the sinks outside the raising lock (their state is reserved by
 	// Raise, under it), each batch after the earlier ones it shares an
 	// alert or an open pointer with (alerts.Pending): a batch waiting for

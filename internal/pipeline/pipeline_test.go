@@ -227,12 +227,11 @@ func TestFlushWritesWhatIsHeldBack(t *testing.T) {
 func newPendingPipeline(t *testing.T, state alerts.State, sinks ...pipeline.Sink) *pipeline.Pipeline {
 	t.Helper()
 	pl := newPipeline(t, sinks...)
-	pending := alerts.NewPending(state)
-	mgr, err := alerts.NewManager(alerts.Config{CoolDown: 24 * time.Hour}, pending)
+	mgr, err := alerts.NewManager(alerts.Config{CoolDown: 24 * time.Hour}, state)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pl.Alerts, pl.Pending = mgr, pending
+	pl.Alerts, pl.Pending = mgr, alerts.NewPending()
 	t.Cleanup(pl.Close)
 	return pl
 }
